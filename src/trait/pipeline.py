@@ -1,0 +1,41 @@
+"""The chain as the paper draws it: select -> synthesize -> build -> train -> evaluate -> report.
+
+Each function takes the whole config, runs its step only when the step's folder is not complete,
+and returns the ``Step`` so later stages can depend on it. Stage modules own their work; this
+module only wires them together.
+"""
+
+from __future__ import annotations
+
+from trait.config import TraitConfig
+from trait.steps import Step
+
+
+def select(cfg: TraitConfig) -> Step:
+    from trait.select.stage import run_select
+
+    return run_select(cfg)
+
+
+def synthesize(cfg: TraitConfig) -> Step:
+    from trait.synthesize.stage import run_synthesize
+
+    return run_synthesize(cfg)
+
+
+def build(cfg: TraitConfig) -> Step:
+    from trait.build.stage import run_build
+
+    return run_build(cfg, select(cfg), synthesize(cfg))
+
+
+def train(cfg: TraitConfig) -> Step:
+    from trait.train.stage import run_train
+
+    return run_train(cfg, build(cfg))
+
+
+def evaluate(cfg: TraitConfig) -> Step:
+    from trait.evaluate.stage import run_evaluate
+
+    return run_evaluate(cfg, train(cfg))

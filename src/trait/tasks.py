@@ -1,0 +1,120 @@
+"""Downstream task specs and their problems (shared by synthesis, decontamination and evaluation).
+
+A task is a jsonl file (or a train and a test file) of items with an input field and, optionally,
+a gold answer. GSM8K's ``#### `` answers, SVAMP and MAWPS load out of the box.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from trait.errors import BadInputError
+from trait.io import OnError, ReadStats, iter_rows
+from trait.records import Problem
+from trait.schema import DataPath, Section
+
+Split = Literal["train", "test"]
+
+
+class TaskSpec(Section):
+    name: str
+    description: str = Field("", description="One or two sentences the generator and the report show.")
+    train: DataPath | None = Field(None, description="Train file (problems for synthesis).")
+    test: DataPath | None = Field(None, description="Test file (held out: evaluation + decontamination).")
+    split_field: str | None = Field(None, description="When train and test are one file: field naming the split.")
+    train_values: list[str] = ["train"]
+    test_values: list[str] = ["test"]
+    holdout_fraction: float | None = Field(
+        None, ge=0.0, lt=1.0,
+        description="One file, no split field: this fraction (by a hash of the id) is the test split.")
+    id_field: str | None = None
+    input_field: str = "question"
+    answer_field: str | None = "answer"
+    answer_format: Literal["plain", "gsm8k"] = Field(
+        "plain", description="gsm8k: the answer field holds a worked solution ending in '#### <answer>'.")
+    solution_field: str | None = Field(None, description="Field with a worked solution, if separate.")
+    checker: Literal["math", "exact", "none"] = "math"
+    eval_only: bool = Field(False, description="Never used for synthesis (e.g. a non-commercial licence).")
+
+    @model_validator(mode="after")
+    def _needs_a_file(self) -> "TaskSpec":
+        if not self.train and not self.test:
+            raise ValueError(f"task {self.name!r}: give a train or a test file")
+        return self
+
+    @property
+    def has_answers(self) -> bool:
+        return self.answer_field is not None
+
+
+GSM8K_FINAL = re.compile(r"####\s*(.+?)\s*$", re.S)
+CALC_ANNOTATION = re.compile(r"<<[^>]*>>")
+
+
+def _format_number(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _split_of(spec: TaskSpec, obj: dict, pid: str) -> Split | None:
+    if spec.split_field:
+        v = str(obj.get(spec.split_field))
+        return "train" if v in spec.train_values else "test" if v in spec.test_values else None
+    if spec.holdout_fraction is not None:
+        h = int(hashlib.sha256(f"{spec.name}:{pid}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        return "test" if h < spec.holdout_fraction else "train"
+    return None
+
+
+def iter_problems(spec: TaskSpec, split: Split, *, on_error: OnError = "fail",
+                  stats: ReadStats | None = None) -> Iterator[Problem]:
+    """Problems of one split; a missing input field or answer is a file:line error (or counted skip)."""
+    path = spec.train if split == "train" else spec.test
+    single_file = spec.split_field is not None or spec.holdout_fraction is not None
+    if single_file:
+        path = spec.train or spec.test
+    if path is None:
+        return
+    stats = stats if stats is not None else ReadStats()
+    for lineno, obj in iter_rows(path, on_error=on_error, stats=stats):
+        where = f"{path}:{lineno}"
+        raw_id = obj.get(spec.id_field) if spec.id_field else None
+        pid = str(raw_id) if raw_id is not None else f"{spec.name}-{split if not single_file else 'all'}-{lineno - 1:05d}"
+        if single_file and _split_of(spec, obj, pid) != split:
+            continue
+        text = obj.get(spec.input_field)
+        if not isinstance(text, str) or not text.strip():
+            stats.skip(f"task {spec.name}: missing or empty input field '{spec.input_field}'", where, on_error)
+            continue
+        answer = solution = None
+        if spec.answer_field:
+            if spec.answer_field not in obj or obj[spec.answer_field] in (None, ""):
+                stats.skip(f"task {spec.name}: missing answer field '{spec.answer_field}'", where, on_error)
+                continue
+            raw = obj[spec.answer_field]
+            if spec.answer_format == "gsm8k":
+                m = GSM8K_FINAL.search(str(raw))
+                if not m:
+                    stats.skip(f"task {spec.name}: answer has no '#### <final>' line", where, on_error)
+                    continue
+                answer = m.group(1).replace(",", "").strip()
+                solution = CALC_ANNOTATION.sub("", str(raw)[: m.start()]).strip()
+            else:
+                answer = _format_number(raw)
+        if spec.solution_field and obj.get(spec.solution_field):
+            solution = str(obj[spec.solution_field])
+        yield Problem(id=pid, task=spec.name, input=text.strip(), answer=answer, solution=solution,
+                      source=str(path), line=lineno)
+
+
+def load_problems(spec: TaskSpec, split: Split, **kw) -> list[Problem]:
+    problems = list(iter_problems(spec, split, **kw))
+    if not problems and (spec.train if split == "train" else spec.test or spec.train):
+        raise BadInputError(f"task {spec.name}: no usable {split} problems in {spec.train or spec.test}")
+    return problems

@@ -1,0 +1,20 @@
+"""Console output: one rich console on stderr, and progress bars with rates and ETA for long work."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
+
+console = Console(stderr=True)
+
+
+def progress(*extra_columns) -> Progress:
+    """A progress bar: description, bar, n/total, %, elapsed, ETA (+ any stage-specific columns)."""
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TaskProgressColumn(), TimeElapsedColumn(), TimeRemainingColumn(), *extra_columns,
+                    console=console, transient=False)
+
+
+def info(msg: str) -> None:
+    console.print(msg, highlight=False)

@@ -1,0 +1,39 @@
+"""Shared fixtures: offline settings, small real data, a tiny random model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_DATA = REPO / "examples" / "math" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Models built or converted by tests go to a private cache, never the user's."""
+    old = os.environ.get("TRAIT_CACHE")
+    os.environ["TRAIT_CACHE"] = str(tmp_path_factory.mktemp("trait-cache"))
+    yield
+    if old is None:
+        os.environ.pop("TRAIT_CACHE", None)
+    else:
+        os.environ["TRAIT_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    from trait.models import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def example_data() -> Path:
+    return EXAMPLE_DATA
