@@ -55,7 +55,8 @@ class DecontaminationConfig(Section):
 
 
 class SelectConfig(Section):
-    method: Literal["fasttext", "dsir", "random"] = "fasttext"
+    method: Literal["fasttext", "dsir", "random", "embedding"] = Field(
+        "fasttext", description="Domain scorer: fasttext (TRAIT), dsir / random (baselines), embedding.")
     classifier: ClassifierConfig = Field(default_factory=ClassifierConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
