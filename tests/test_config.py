@@ -42,7 +42,7 @@ def test_wrong_type_names_the_key(tmp_path):
 
 def test_bad_yaml_names_the_line(tmp_path):
     with pytest.raises(ConfigError, match=r"c\.yaml:3: not valid YAML"):
-        load_config(write(tmp_path, "run: t\ndata:\n  - [unclosed\n"))
+        load_config(write(tmp_path, "run: t\ndata:\n  a: b: c\n"))
 
 
 def test_missing_file(tmp_path):

@@ -133,11 +133,21 @@ def iter_docs(paths: Iterable[str | os.PathLike], *, text_key: str = "text", id_
                 stats.read -= 1
                 stats.skip("empty document", where, "skip")  # empty docs are never fatal, only counted
                 continue
+            if _is_doc_record(obj):
+                # The project's own Doc files (scores, selections) keep their original provenance.
+                doc = Doc.from_dict(obj)
+                doc.source, doc.line = doc.source or path, doc.line or lineno
+                yield doc
+                continue
             doc_id = obj.get(id_key) if id_key else None
             doc_id = str(doc_id) if doc_id is not None else f"{name}:{lineno}"
             meta = {k: v for k, v in obj.items() if k not in (text_key, id_key, "scores")}
             yield Doc(id=doc_id, text=text, source=path, line=lineno, meta=meta,
                       scores=dict(obj.get("scores") or {}))
+
+
+def _is_doc_record(obj: dict[str, Any]) -> bool:
+    return "scores" in obj and "source" in obj and "line" in obj and "id" in obj
 
 
 @contextmanager
@@ -184,7 +194,9 @@ def write_parquet(path: str | os.PathLike, records: Iterable[Any]) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = [r.to_dict() if hasattr(r, "to_dict") else r for r in records]
+    # Parquet cannot store an empty struct: empty dicts become nulls (read back as empty dicts).
+    rows = [{k: (None if v == {} else v) for k, v in (r.to_dict() if hasattr(r, "to_dict") else r).items()}
+            for r in records]
     with atomic_open(path, "wb") as fh:
         pq.write_table(pa.Table.from_pylist(rows), fh)
     return len(rows)

@@ -26,7 +26,9 @@ class Doc:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Doc":
-        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+        doc = cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+        doc.meta, doc.scores = doc.meta or {}, doc.scores or {}  # parquet stores empty dicts as null
+        return doc
 
 
 @dataclass(slots=True)
