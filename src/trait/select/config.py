@@ -42,6 +42,8 @@ class ExecutorConfig(Section):
 
 
 class DedupConfig(Section):
+    """Exact (normalised-text hash) and MinHash near-duplicate removal over the chosen docs."""
+
     exact: bool = True
     minhash: bool = True
     minhash_threshold: float = Field(0.8, gt=0, le=1)
@@ -50,8 +52,11 @@ class DedupConfig(Section):
 
 
 class DecontaminationConfig(Section):
+    """Drop chosen docs sharing a word n-gram with any task's test split (whole item if shorter)."""
+
     enabled: bool = True
     ngram: int = Field(13, ge=3)
+    min_words: int = Field(8, ge=1, description="Test items shorter than this are too generic to match.")
 
 
 class SelectConfig(Section):
