@@ -17,6 +17,7 @@ class ClassifierConfig(Section):
     lr: float = 0.5
     word_ngrams: int = 2
     min_count: int = 2
+    bucket: int = Field(200_000, ge=1000, description="Hash buckets for word n-grams (model size ~ bucket*dim*4 B).")
     heldout_fraction: float = Field(0.2, gt=0, lt=1)
     max_seed_docs: int | None = None
     max_chars: int = Field(20_000, description="Characters of a document the classifier sees.")
