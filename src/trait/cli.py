@@ -58,6 +58,36 @@ _stage_command("train", "Continual pre-training: stage 1, then stage 2 from stag
 _stage_command("evaluate", "Evaluate the trained models on held-out task data and general text.")
 
 
+@app.command("run")
+def run_all(config: ConfigArg, overrides: OverridesArg = None) -> None:
+    """The whole chain: select -> synthesize -> build -> train -> evaluate -> report."""
+    from trait import pipeline
+
+    step = _run_stage(pipeline.run, config, overrides)
+    console.print(f"[green]report:[/green] {step.path.parent / 'report.html'}", highlight=False)
+
+
+@app.command("ablate")
+def ablate(config: ConfigArg, overrides: OverridesArg = None) -> None:
+    """Every arm of the paper's comparison on the same budget, sharing common steps; one table."""
+    from trait import pipeline
+
+    step = _run_stage(pipeline.ablate, config, overrides)
+    console.print(f"[green]report:[/green] {step.path.parent / 'report.html'}", highlight=False)
+
+
+@app.command("report")
+def report(run_dir: Annotated[Path, typer.Argument(help="A run folder: <runs_dir>/<run>.")],
+           out: Annotated[Path | None, typer.Option(help="Output HTML file.")] = None) -> None:
+    """Write one self-contained HTML report for a run."""
+    from trait.report import write_report
+
+    if not run_dir.is_dir():
+        console.print(f"[red]error:[/red] {run_dir}: not a run folder", highlight=False)
+        raise typer.Exit(2)
+    console.print(f"[green]report:[/green] {write_report(run_dir, out)}", highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     sys.exit(app())
 

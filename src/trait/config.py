@@ -31,6 +31,7 @@ class DataConfig(Section):
 
 
 # Section models live with their stages; imported here so one TraitConfig validates everything.
+from trait.ablate.config import AblateConfig  # noqa: E402
 from trait.build.config import BuildConfig  # noqa: E402
 from trait.evaluate.config import EvaluateConfig  # noqa: E402
 from trait.select.config import SelectConfig  # noqa: E402
@@ -51,6 +52,7 @@ class TraitConfig(Section):
     build: BuildConfig = Field(default_factory=BuildConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    ablate: AblateConfig = Field(default_factory=AblateConfig)
 
     @property
     def run_dir(self) -> Path:

@@ -39,3 +39,21 @@ def evaluate(cfg: TraitConfig) -> Step:
     from trait.evaluate.stage import run_evaluate
 
     return run_evaluate(cfg, train(cfg))
+
+
+def run(cfg: TraitConfig) -> Step:
+    """The whole chain, then the report (unchanged steps are skipped)."""
+    from trait.report import write_report
+
+    step = evaluate(cfg)
+    write_report(cfg.run_dir)
+    return step
+
+
+def ablate(cfg: TraitConfig) -> Step:
+    from trait.ablate.arms import run_ablation
+    from trait.report import write_report
+
+    step = run_ablation(cfg, select(cfg), synthesize(cfg))
+    write_report(cfg.run_dir)
+    return step

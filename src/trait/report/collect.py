@@ -1,0 +1,113 @@
+"""Gather what a run produced (step summaries, samples, logs) into plain data for the page.
+
+Only completed steps are read (``trait.steps.latest``), so a report never shows half-written work.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from trait.io import iter_docs, iter_rows, read_json
+from trait.report import plots
+from trait.steps import latest
+
+MAX_HIST = 200_000
+SNIPPET = 1500
+
+
+def _summary(run_dir: Path, stage: str) -> tuple[Path | None, dict[str, Any]]:
+    path = latest(run_dir, stage)
+    if path is None or not (path / "summary.json").exists():
+        return path, {}
+    return path, read_json(path / "summary.json")
+
+
+def _scalars(d: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k not in drop and not isinstance(v, list)}
+
+
+def selection(run_dir: Path) -> dict[str, Any] | None:
+    choose_dir, choose = _summary(run_dir, "choose")
+    if not choose:
+        return None
+    _, classify = _summary(run_dir, "classify")
+    classifier = classify.get("metrics", classify) or choose.get("classifier_metrics", {})
+    dropped = choose.get("dropped_by_reason", {})
+    counts = _scalars(choose, drop=("dropped_by_reason", "classifier_metrics", "precision_estimate",
+                                    "read_stats"))
+    out: dict[str, Any] = {"classifier": _scalars(classifier) if isinstance(classifier, dict) else {},
+                           "precision": choose.get("precision_estimate") or {}, "counts": counts,
+                           "dropped": dropped, "plots": [], "kept_examples": [], "dropped_examples": []}
+    score_dir = latest(run_dir, "score")
+    if score_dir is not None:
+        shards = sorted(glob.glob(str(score_dir / "scores" / "*.jsonl*")))
+        values = [d.scores.get("domain") for d in itertools.islice(iter_docs(shards), MAX_HIST)]
+        values = [v for v in values if v is not None]
+        if values:
+            out["plots"].append(plots.histogram(values, title="Domain score of the general corpus",
+                                                xlabel="domain score", threshold=choose.get("threshold")))
+    selected = choose_dir / "selected.jsonl.gz"
+    if selected.exists():
+        docs = sorted(itertools.islice(iter_docs([selected]), 2000), key=lambda d: -d.scores.get("domain", 0))
+        out["kept_examples"] = [{"title": d.meta.get("title", d.id), "score": f"{d.scores.get('domain', 0):.3f}",
+                                 "text": d.text[:SNIPPET]} for d in docs[:6]]
+    for f in sorted(glob.glob(str(choose_dir / "dropped*.jsonl*")))[:1]:
+        for _, row in itertools.islice(iter_rows(f), 8):
+            out["dropped_examples"].append({"title": row.get("title") or row.get("id"),
+                                            "reason": row.get("reason", ""),
+                                            "text": (row.get("text") or row.get("snippet") or "")[:SNIPPET]})
+    return out
+
+
+def synthesis(run_dir: Path) -> dict[str, Any] | None:
+    path, s = _summary(run_dir, "synthesize")
+    if not s:
+        return None
+    llm = s.get("llm", {})
+    examples = []
+    passages = path / "passages.jsonl"
+    if passages.exists():
+        for _, p in itertools.islice(iter_rows(passages), 3):
+            examples.append({"title": f"{p.get('id')} — tasks: {', '.join(p.get('tasks', []))}",
+                             "problems": ", ".join(p.get("problem_ids", [])), "text": p.get("text", "")})
+    return {"counts": _scalars(s, drop=("llm",)), "llm": llm, "examples": examples}
+
+
+def loss_plots(run_dir: Path) -> list[str]:
+    """One plot per trained model: all loss logs of the run's train steps."""
+    curves: dict[str, tuple[list[float], list[float]]] = {}
+    for f in sorted(glob.glob(str(run_dir / "train*" / "**" / "loss*.jsonl"), recursive=True)):
+        rel = Path(f).relative_to(run_dir)
+        name = f"{rel.parts[0].rsplit('-', 1)[0]}/{Path(f).parent.name}"
+        xs, ys = [], []
+        for _, row in iter_rows(f):
+            if "loss" in row and "step" in row:
+                xs.append(row["step"])
+                ys.append(row["loss"])
+        if xs:
+            curves[name] = (xs, ys)
+    return [plots.loss_curves(curves, title="Training loss per stage")] if curves else []
+
+
+def collect(run_dir: Path) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    _, build = _summary(run_dir, "build")
+    _, train = _summary(run_dir, "train")
+    _, ablation = _summary(run_dir, "ablate")
+    _, evaluation = _summary(run_dir, "evaluate")
+    steps = sorted((p.stem, read_json(p)["path"]) for p in (run_dir / "latest").glob("*.json")) \
+        if (run_dir / "latest").exists() else []
+    from trait.report.tables import ablation_view, results_view
+
+    return {"run": run_dir.name, "run_dir": str(run_dir),
+            "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "selection": selection(run_dir), "synthesis": synthesis(run_dir),
+            "build": build, "training": _scalars(train), "loss_plots": loss_plots(run_dir),
+            "ablation": ablation_view(ablation) if ablation else None,
+            "verdict": ablation.get("verdict") if ablation else None,
+            "results": results_view(evaluation.get("results", [])) if evaluation else None,
+            "steps": steps}
