@@ -1,0 +1,239 @@
+"""Choose the selected corpus from saved scores: quality -> domain cut -> dedup -> decontamination.
+
+Scores are written once by the score step; this step only reads them, so trying another
+``keep_fraction`` or threshold costs two streaming passes over the score shards, never a retrain or
+a re-score. Pass 1 keeps one float per document (the domain score) to find the global cut; pass 2
+streams the documents through the filters. Every dropped document is counted under one reason, and
+a few of each are kept for the report.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterator
+from glob import glob
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trait.config import TraitConfig
+from trait.errors import BadInputError
+from trait.io import ReadStats, iter_docs, write_json, write_jsonl
+from trait.records import Doc
+from trait.select.decontam import ContaminationIndex
+from trait.select.dedup import ExactDedup, lsh_params, minhash_dedup
+from trait.steps import Step, fingerprint
+from trait.tasks import TaskSpec, iter_problems
+from trait.ui import info, progress
+
+REASONS = ("low_quality", "below_threshold", "exact_duplicate", "near_duplicate", "contaminated")
+SAMPLES_PER_REASON = 5
+SAMPLE_CHARS = 300
+SELECTED = "selected.jsonl.gz"
+
+
+def score_shards(score_step: Step) -> list[str]:
+    """The score step's shards, in a fixed order (both passes must see documents in the same order)."""
+    paths = sorted(glob(str(score_step.path / "scores" / "*.jsonl.gz")))
+    if not paths:
+        raise BadInputError(f"{score_step.path / 'scores'}: no score shards (*.jsonl.gz) to choose from")
+    return paths
+
+
+def _test_file(spec: TaskSpec) -> str | None:
+    """The file a task's test split is read from (one shared file when the split is by field/hash)."""
+    if spec.split_field or spec.holdout_fraction is not None:
+        return spec.train or spec.test
+    return spec.test
+
+
+def choose_settings(cfg: TraitConfig) -> dict[str, Any]:
+    """Exactly what the choose step depends on besides the scores (its hash covers nothing else)."""
+    sel = cfg.select
+    tasks = []
+    for spec in cfg.tasks:
+        test = _test_file(spec)
+        if test:
+            tasks.append({"spec": spec.model_dump(mode="json", exclude={"description", "checker", "eval_only"}),
+                          "test_file": fingerprint([test])[0]})
+    return {"threshold": sel.threshold, "keep_fraction": sel.keep_fraction,
+            "quality_scorer": sel.quality.scorer, "quality_min_score": sel.quality.min_score,
+            "dedup": sel.dedup, "decontaminate": sel.decontaminate,
+            "tasks": tasks if sel.decontaminate.enabled else [], "seed": cfg.seed}
+
+
+def run_choose(cfg: TraitConfig, score_step: Step, classify_step: Step | None = None) -> Step:
+    """The versioned choose step; skipped when an identical one (same settings, same scores) is done."""
+    step = Step(cfg.run_dir, "choose", choose_settings(cfg), deps=(score_step,))
+    if step.done:
+        info(f"choose: up to date ({step.path})")
+        return step
+    out = step.start()
+    summary = choose(cfg, score_shards(score_step), out)
+    summary["method"] = cfg.select.method
+    if classify_step is not None and classify_step.done and (classify_step.path / "summary.json").exists():
+        summary["classifier"] = classify_step.summary()
+    step.complete(summary)
+    _print_summary(summary)
+    return step
+
+
+# ---- the two passes ------------------------------------------------------------------------------
+
+def _read_doc_stream(paths: list[str], stats: ReadStats | None = None) -> Iterator[Doc]:
+    return iter_docs(paths, on_error="fail", stats=stats)
+
+
+def _quality_ok(doc: Doc, cfg: TraitConfig, where: str) -> bool:
+    q = cfg.select.quality
+    if q.scorer == "none":
+        return True
+    value = doc.scores.get("quality")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        raise BadInputError(f"{where}: doc {doc.id!r} has no 'quality' score (quality.scorer={q.scorer})")
+    return float(value) >= q.min_score
+
+
+def _domain(doc: Doc, where: str) -> float:
+    value = doc.scores.get("domain")
+    if value is None or not isinstance(value, (int, float)) or math.isnan(value):
+        raise BadInputError(f"{where}: doc {doc.id!r} has no usable 'domain' score (got {value!r})")
+    return float(value)
+
+
+def read_scores(cfg: TraitConfig, paths: list[str]) -> tuple[np.ndarray, np.ndarray, ReadStats]:
+    """Pass 1: the domain score and the quality verdict of every doc (9 bytes per doc in memory)."""
+    domain, quality = array("d"), array("b")
+    stats = ReadStats()
+    where = str(Path(paths[0]).parent)
+    with progress() as bar:
+        task = bar.add_task("choose: reading scores", total=None)
+        for doc in _read_doc_stream(paths, stats):
+            domain.append(_domain(doc, where))
+            quality.append(_quality_ok(doc, cfg, where))
+            bar.advance(task)
+    return np.frombuffer(domain, dtype=np.float64), np.frombuffer(quality, dtype=np.int8).astype(bool), stats
+
+
+def keep_mask(domain: np.ndarray, quality_ok: np.ndarray, *, threshold: float | None,
+              keep_fraction: float | None) -> tuple[np.ndarray, float | None]:
+    """Which docs pass the domain cut, and the score of the cut actually used.
+
+    ``keep_fraction`` keeps exactly ``round(keep_fraction * N)`` of all N scored docs (fewer only if
+    the quality filter left fewer): the highest domain scores among quality-passing docs, ties
+    broken by corpus order. So every scoring method selects the same number of documents.
+    """
+    n = len(domain)
+    if threshold is not None:
+        keep = quality_ok & (domain >= threshold)
+        return keep, float(threshold)
+    k = int(round((keep_fraction or 0.0) * n))
+    candidates = np.flatnonzero(quality_ok)
+    order = candidates[np.argsort(-domain[candidates], kind="stable")][:k]
+    keep = np.zeros(n, dtype=bool)
+    keep[order] = True
+    return keep, (float(domain[order[-1]]) if len(order) else None)
+
+
+class DropLog:
+    """Counts per reason plus the first few dropped docs of each, for the report."""
+
+    def __init__(self) -> None:
+        self.counts = {r: 0 for r in REASONS}
+        self.samples: dict[str, list[dict[str, Any]]] = {r: [] for r in REASONS}
+
+    def drop(self, reason: str, doc: Doc, **extra: Any) -> None:
+        self.counts[reason] += 1
+        if len(self.samples[reason]) < SAMPLES_PER_REASON:
+            self.samples[reason].append({"id": doc.id, "source": doc.source, "line": doc.line,
+                                         "scores": doc.scores, "text": doc.text[:SAMPLE_CHARS], **extra})
+
+
+def contamination_index(cfg: TraitConfig) -> tuple[ContaminationIndex, dict[str, Any]]:
+    """Index every configured task's test split (an empty index when decontamination is off)."""
+    d = cfg.select.decontaminate
+    index = ContaminationIndex(n=d.ngram, min_words=d.min_words)
+    per_task: dict[str, Any] = {}
+    if not d.enabled:
+        return index, {"enabled": False}
+    for spec in cfg.tasks:
+        stats = ReadStats()
+        before = index.items
+        index.add_problems(iter_problems(spec, "test", on_error=cfg.data.on_bad_record, stats=stats))
+        per_task[spec.name] = {"texts_indexed": index.items - before, **stats.to_dict()}
+    return index, {"enabled": True, **index.stats(), "tasks": per_task}
+
+
+def choose(cfg: TraitConfig, paths: list[str], out: Path) -> dict[str, Any]:
+    """Run both passes and write ``selected.jsonl.gz``, ``dropped_samples.json``; return the summary."""
+    sel = cfg.select
+    domain, quality_ok, stats = read_scores(cfg, paths)
+    keep, cut = keep_mask(domain, quality_ok, threshold=sel.threshold, keep_fraction=sel.keep_fraction)
+    index, decontam = contamination_index(cfg)
+    log = DropLog()
+    exact = ExactDedup() if sel.dedup.exact else None
+    candidates = out / "work" / "candidates.jsonl.gz"
+
+    def pass2() -> Iterator[Doc]:
+        with progress() as bar:
+            task = bar.add_task("choose: filtering", total=len(domain))
+            for i, doc in enumerate(_read_doc_stream(paths)):
+                bar.advance(task)
+                if not quality_ok[i]:
+                    log.drop("low_quality", doc)
+                elif not keep[i]:
+                    log.drop("below_threshold", doc)
+                elif exact is not None and exact.is_duplicate(doc.text):
+                    log.drop("exact_duplicate", doc)
+                else:
+                    yield doc
+
+    write_jsonl(candidates, pass2())
+
+    def near_dedup() -> Iterator[Doc]:
+        if not sel.dedup.minhash:
+            yield from _read_doc_stream([str(candidates)])
+            return
+        d = sel.dedup
+        for doc, dup in minhash_dedup(lambda: _read_doc_stream([str(candidates)]), out / "work" / "minhash",
+                                      threshold=d.minhash_threshold, num_perm=d.num_perm, ngram=d.ngram,
+                                      seed=cfg.seed + 1):
+            if dup:
+                log.drop("near_duplicate", doc)
+            else:
+                yield doc
+
+    tokens = {"words": 0, "chars": 0}
+
+    def decontaminate() -> Iterator[Doc]:
+        for doc in near_dedup():
+            hit = index.match(doc.text)
+            if hit is not None:
+                log.drop("contaminated", doc, matched_test_item=hit)
+                continue
+            tokens["words"] += len(doc.text.split())
+            tokens["chars"] += len(doc.text)
+            yield doc
+
+    kept = write_jsonl(out / SELECTED, decontaminate())
+    candidates.unlink(missing_ok=True)
+    write_json(out / "dropped_samples.json", log.samples)
+    bands, rows = lsh_params(sel.dedup.minhash_threshold, sel.dedup.num_perm)
+    return {"docs_scored": int(len(domain)), "kept": kept, "dropped_by_reason": log.counts,
+            "tokens_kept": tokens,
+            "rule": "threshold" if sel.threshold is not None else "keep_fraction",
+            "keep_fraction": sel.keep_fraction, "threshold": cut,
+            "kept_before_dedup": int(keep.sum()),
+            "dedup": {**sel.dedup.model_dump(), "lsh_bands": bands, "lsh_rows": rows,
+                      "implementation": "datatrove MinHash"},
+            "decontamination": decontam, "scores_read": stats.to_dict(),
+            "selected": str(out / SELECTED)}
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    dropped = ", ".join(f"{k}={v}" for k, v in s["dropped_by_reason"].items())
+    cut = "n/a" if s["threshold"] is None else f"{s['threshold']:.4g}"
+    info(f"choose: kept {s['kept']}/{s['docs_scored']} docs ({s['tokens_kept']['words']:,} words), "
+         f"cut at score {cut}; dropped: {dropped}")
