@@ -88,6 +88,14 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run folder: <runs_dir
     console.print(f"[green]report:[/green] {write_report(run_dir, out)}", highlight=False)
 
 
+@app.command("config-reference")
+def config_reference() -> None:
+    """Print every configuration key with its type, default and meaning (Markdown)."""
+    from trait.configdoc import reference
+
+    print(reference())
+
+
 def main() -> None:  # pragma: no cover - console-script shim
     sys.exit(app())
 

@@ -24,8 +24,8 @@ class DataConfig(Section):
         None, description="General text replayed during CPT; defaults to the general corpus.")
     heldout_general: list[DataPath] = Field(
         default_factory=list, description="Held-out general text for the perplexity check.")
-    text_key: str = "text"
-    id_key: str | None = "id"
+    text_key: str = Field("text", description="Field holding a document's text.")
+    id_key: str | None = Field("id", description="Field holding a document's id (else file:line).")
     on_bad_record: Literal["skip", "fail"] = Field(
         "skip", description="skip = count and report bad records; fail = stop at the first with file:line.")
 
@@ -43,9 +43,9 @@ from trait.train.config import TrainConfig  # noqa: E402
 class TraitConfig(Section):
     run: str = Field("default", description="Run name: outputs go to <runs_dir>/<run>/.")
     runs_dir: DataPath = Field("runs", validate_default=True, description="Relative to the config file.")
-    seed: int = 0
-    data: DataConfig
-    tasks: list[TaskSpec] = Field(default_factory=list)
+    seed: int = Field(0, description="Seed of every sampling step (classifier negatives, grouping, shuffles).")
+    data: DataConfig = Field(description="Seed, general, replay and held-out corpora.")
+    tasks: list[TaskSpec] = Field(default_factory=list, description="Downstream tasks (train: synthesis; test: evaluation, decontamination).")
     select: SelectConfig = Field(default_factory=SelectConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     synthesize: SynthesizeConfig = Field(default_factory=SynthesizeConfig)
