@@ -24,22 +24,56 @@ class ClassifierConfig(Section):
 
 
 class QualityConfig(Section):
-    """Educational-quality scoring applied after the domain score."""
+    """Educational-quality score in [0, 1], written beside the domain score (see select/quality.py).
+
+    ``heuristic``: soft Gopher/C4/FineWeb rules (length, symbol and alphabetic-word ratios, stop
+    words, line punctuation, repetition). ``model``: FineWeb-Edu style ridge regressor trained on the
+    user's labels (``labels``: jsonl with the text and a ``label_key`` score in [0, label_max], e.g.
+    LLM-annotated 0..5 educational value). ``none``: no quality score and no quality cut.
+    """
 
     scorer: Literal["heuristic", "model", "none"] = "heuristic"
-    min_score: float = 0.0
+    min_score: float = Field(0.0, ge=0, le=1, description="Docs scoring below this are not chosen.")
+    labels: DataPath | None = Field(None, description="scorer=model: jsonl of labelled docs.")
+    label_key: str = Field("score", description="scorer=model: field holding each doc's label.")
+    label_max: float = Field(5.0, gt=0, description="scorer=model: the top of the label scale.")
+    heldout_fraction: float = Field(0.2, gt=0, lt=1, description="scorer=model: labels kept for MAE/Spearman.")
+
+    @model_validator(mode="after")
+    def _model_needs_labels(self) -> "QualityConfig":
+        if self.scorer == "model" and not self.labels:
+            raise ValueError("select.quality.scorer=model needs select.quality.labels (a jsonl of labelled docs)")
+        return self
 
 
 class ExecutorConfig(Section):
-    """Where the scoring pipeline runs: datatrove's local, Slurm or Ray executor."""
+    """Where the scoring pipeline runs (one datatrove pipeline, three executors).
+
+    ``local`` (default): datatrove's LocalPipelineExecutor on this machine; ``workers`` processes.
+    ``slurm``: SlurmPipelineExecutor submits a job array (``slurm_partition`` required; the command
+    returns after submitting, rerun it when the jobs finish to complete the step). ``ray``:
+    RayPipelineExecutor on the cluster ``ray.init()`` finds (``pip install 'trait[ray]'``; the run
+    folder must be on a filesystem every node sees). ``tasks`` splits the general corpus by file:
+    more tasks than input files leaves the extra tasks idle. Finished tasks are never redone.
+    """
 
     kind: Literal["local", "slurm", "ray"] = "local"
-    tasks: int = 1
-    workers: int = 1
+    tasks: int = Field(1, ge=1, description="Shards of the input (by file); the output has one shard per task.")
+    workers: int = Field(1, ge=1, description="Tasks run at once (local: processes; slurm/ray: array/actor limit).")
+    batch_size: int = Field(1000, ge=1, description="Docs scored per call (fastText/embedding batches).")
     slurm_partition: str | None = None
     slurm_time: str = "04:00:00"
-    slurm_cpus_per_task: int = 1
-    slurm_mem_per_cpu_gb: float = 2.0
+    slurm_cpus_per_task: int = Field(1, ge=1)
+    slurm_mem_per_cpu_gb: float = Field(2.0, gt=0)
+    slurm_env_command: str | None = Field(None, description="Shell line run before each Slurm task (e.g. activate a venv).")
+    ray_cpus_per_task: int = Field(1, ge=1)
+    ray_mem_per_cpu_gb: float = Field(2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _slurm_needs_partition(self) -> "ExecutorConfig":
+        if self.kind == "slurm" and not self.slurm_partition:
+            raise ValueError("select.executor.kind=slurm needs select.executor.slurm_partition")
+        return self
 
 
 class DedupConfig(Section):
