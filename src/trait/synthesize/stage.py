@@ -1,0 +1,181 @@
+"""``trait synthesize``: task problems -> TRAIT passages, as one versioned, resumable step.
+
+The LLM cache lives at the run level (``<run>/llm_cache.sqlite``), not in the step folder: a new
+``max_passages`` or a new step hash still finds every completed call, and a crashed run resumes
+by replaying its requests (all hits) up to where it stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from rich.progress import TextColumn
+
+from trait.config import TraitConfig
+from trait.errors import ConfigError
+from trait.io import ReadStats, write_jsonl
+from trait.records import Passage, Problem
+from trait.steps import Step, fingerprint
+from trait.synthesize.groups import make_groups
+from trait.synthesize.passages import PassageJob, Settings
+from trait.synthesize.prompts import PROMPTS_VERSION, Prompts
+from trait.synthesize.rounds import run_jobs
+from trait.tasks import TaskSpec, load_problems
+from trait.ui import info, progress
+
+STAGE = "synthesize"
+
+
+def synthesis_tasks(cfg: TraitConfig) -> list[TaskSpec]:
+    """Tasks whose training problems may seed passages (a train split, and not evaluation-only)."""
+    tasks = [t for t in cfg.tasks if t.train and not t.eval_only]
+    if not tasks:
+        raise ConfigError("tasks: no task with a train split for synthesis (all are eval_only or test-only)")
+    return tasks
+
+
+def llm_settings(cfg: TraitConfig) -> dict[str, Any]:
+    """The LLM section as hashed and recorded: the name of the key's variable, never a key, is dropped."""
+    return {k: v for k, v in cfg.llm.model_dump(mode="json").items() if "key" not in k}
+
+
+def synthesize_step(cfg: TraitConfig) -> Step:
+    """The step (hash of settings + prompts + task files), without running it."""
+    tasks = synthesis_tasks(cfg)
+    prompts = Prompts.from_overrides(cfg.synthesize.prompts)
+    config = {"synthesize": cfg.synthesize, "llm": llm_settings(cfg), "seed": cfg.seed,
+              "prompts": {"version": PROMPTS_VERSION, "hash": prompts.hash},
+              "tasks": [{"spec": t, "files": fingerprint([t.train])} for t in tasks]}
+    return Step(cfg.run_dir, STAGE, config)
+
+
+def run_synthesize(cfg: TraitConfig) -> Step:
+    step = synthesize_step(cfg)
+    if step.done:
+        info(f"synthesize: up to date ({step.path})")
+        return step
+    step.start()
+    t0 = time.time()
+    sc = cfg.synthesize
+    tasks = synthesis_tasks(cfg)
+    prompts = Prompts.from_overrides(sc.prompts)
+    problems, load_stats = _load(tasks, cfg.data.on_bad_record)
+    schedule = make_groups(problems, sc.problems_per_passage, sc.uses_per_problem, cfg.seed)
+    groups = schedule[: sc.max_passages] if sc.max_passages else schedule
+    settings = Settings(prompts=prompts, tasks={t.name: t for t in tasks}, model=cfg.llm.model,
+                        backend=cfg.llm.backend, temperature=cfg.llm.temperature, top_p=cfg.llm.top_p,
+                        max_tokens=cfg.llm.max_tokens, seed=cfg.seed, gold_hints=sc.gold_hints,
+                        max_regenerations=sc.max_regenerations, min_paragraph_words=sc.min_paragraph_words,
+                        min_enlightenment_words=sc.min_enlightenment_words)
+    info(f"synthesize: {len(groups)} passages of {sc.problems_per_passage} problems from "
+         f"{sum(map(len, problems.values()))} problems ({', '.join(f'{k} {len(v)}' for k, v in problems.items())})")
+
+    from trait.synthesize.llm import make_llm
+
+    llm = make_llm(cfg.llm, cache_path=cfg.run_dir / "llm_cache.sqlite",
+                   failures_path=step.path / "llm_failures.jsonl")
+    finished: list[PassageJob] = []
+    try:
+        with progress(TextColumn("{task.fields[llm]}")) as bar:
+            task = bar.add_task("passages", total=len(groups), llm="")
+
+            def on_result(_res) -> None:
+                bar.update(task, llm=_llm_line(llm.stats()))
+
+            def on_finished(job: PassageJob) -> None:
+                finished.append(job)
+                bar.update(task, advance=1, llm=_llm_line(llm.stats()))
+
+            for start in range(0, len(groups), sc.chunk_passages):
+                jobs = [PassageJob(g, settings) for g in groups[start: start + sc.chunk_passages]]
+                run_jobs(jobs, llm, on_result=on_result, on_finished=on_finished)
+        llm_stats = llm.stats()
+    finally:
+        llm.close()
+
+    finished.sort(key=lambda j: j.group.index)
+    passages: list[Passage] = [j.passage() for j in finished if j.status == "accepted"]
+    rejected = [j for j in finished if j.status == "rejected"]
+    write_jsonl(step.path / "passages.jsonl", passages)
+    write_jsonl(step.path / "rejected.jsonl", [j.rejection() for j in rejected[: sc.rejected_sample]])
+    summary = summarize(finished, schedule_total=len(schedule), problems=problems, load_stats=load_stats,
+                        llm_stats=llm_stats, prompts=prompts, wall_s=time.time() - t0)
+    step.complete(summary)
+    info(f"synthesize: {summary['passages']} passages, rejection rate {summary['rejection_rate']:.1%}, "
+         f"answer agreement {_pct(summary['agreement']['first_try'])} first try, "
+         f"{_pct(summary['agreement']['after_regeneration'])} after regeneration -> {step.path}")
+    return step
+
+
+def _load(tasks: list[TaskSpec], on_error) -> tuple[dict[str, list[Problem]], dict[str, Any]]:
+    problems: dict[str, list[Problem]] = {}
+    stats: dict[str, Any] = {}
+    for t in tasks:
+        st = ReadStats()
+        problems[t.name] = load_problems(t, "train", on_error=on_error, stats=st)
+        stats[t.name] = st.to_dict()
+        if st.skipped:
+            info(f"[yellow]task {t.name}: skipped {sum(st.skipped.values())} bad train records "
+                 f"({dict(st.skipped)}); first: {st.examples[0]}[/yellow]")
+    return problems, stats
+
+
+def summarize(jobs: list[PassageJob], *, schedule_total: int, problems: dict[str, list[Problem]],
+              load_stats: dict[str, Any], llm_stats: dict[str, Any], prompts: Prompts,
+              wall_s: float) -> dict[str, Any]:
+    """Counts a reader of the run needs: yield, why passages died, how often the generator agreed."""
+    accepted = [j for j in jobs if j.status == "accepted"]
+    rejected = Counter(j.reason for j in jobs if j.status == "rejected")
+    attempt_reasons: Counter = Counter()
+    gold = first_ok = any_ok = 0
+    for j in jobs:
+        for i, (p, piece) in enumerate(zip(j.group.problems, j.paragraphs)):
+            attempt_reasons.update(f"paragraph:{a.reason}" for a in piece.attempts)
+            if p.answer is None or j.s.tasks[p.task].checker == "none" or not piece.attempts:
+                continue
+            gold += 1
+            first_ok += piece.attempts[0].ok
+            any_ok += any(a.ok for a in piece.attempts)
+        attempt_reasons.update(f"enlightenment:{a.reason}" for a in j.enlightenment.attempts)
+    n = len(jobs)
+    tokens = Counter()
+    for j in accepted:
+        tokens.update(j.provenance()["tokens"])
+    return {
+        "passages": len(accepted),
+        "planned": n,
+        "schedule_total": schedule_total,
+        "rejected": dict(rejected),
+        "rejection_rate": (n - len(accepted)) / n if n else 0.0,
+        "agreement": {"paragraphs_with_gold": gold,
+                      "first_try": first_ok / gold if gold else None,
+                      "after_regeneration": any_ok / gold if gold else None},
+        "attempts": dict(sorted(attempt_reasons.items())),
+        "cross_task_fraction": sum(len(set(j.group.tasks)) > 1 for j in accepted) / len(accepted) if accepted else 0.0,
+        "passages_by_tasks": dict(Counter("+".join(sorted(set(j.group.tasks))) for j in accepted)),
+        "problems": {k: len(v) for k, v in problems.items()},
+        "input": load_stats,
+        "accepted_tokens": dict(tokens),
+        "llm": llm_stats,
+        "prompt_hash": prompts.hash,
+        "wall_s": round(wall_s, 2),
+    }
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1%}"
+
+
+def _llm_line(stats: dict[str, Any]) -> str:
+    keys = [("calls", "calls"), ("cache_hits", "hits"), ("failures", "fail")]
+    parts = [f"{label} {stats[k]}" for k, label in keys if k in stats]
+    tok = stats.get("tokens")
+    if isinstance(tok, dict):
+        parts.append(f"tok {sum(v for v in tok.values() if isinstance(v, (int, float)))}")
+    elif tok is not None:
+        parts.append(f"tok {tok}")
+    if stats.get("cost"):
+        parts.append(f"${stats['cost']:.4f}")
+    return " ".join(parts)
