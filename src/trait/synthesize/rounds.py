@@ -9,6 +9,7 @@ round r+1 while its neighbours regenerate. At most ``2 * (1 + max_regenerations)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from trait.errors import TraitError
 from trait.synthesize.llm.base import LLM, ProgressFn
@@ -16,13 +17,16 @@ from trait.synthesize.passages import PassageJob
 
 
 def run_jobs(jobs: Sequence[PassageJob], llm: LLM, *, on_result: ProgressFn | None = None,
-             on_finished: Callable[[PassageJob], None] | None = None) -> None:
-    """Run jobs until each is accepted or rejected; ``on_finished`` fires once per job as it ends."""
+             on_finished: Callable[[PassageJob], None] | None = None, **generate_kw: Any) -> None:
+    """Run jobs until each is accepted or rejected; ``on_finished`` fires once per job as it ends.
+
+    ``generate_kw`` goes to ``llm.generate`` (e.g. ``show_progress=False`` when the caller shows its own bar).
+    """
     active = list(jobs)
     while active:
         batch = [(job, slot, req) for job in active for slot, req in job.pending()]
         if batch:
-            results = llm.generate([req for _, _, req in batch], on_result=on_result)
+            results = llm.generate([req for _, _, req in batch], on_result=on_result, **generate_kw)
             if len(results) != len(batch):
                 raise TraitError(f"LLM backend {getattr(llm, 'name', llm)!r} returned {len(results)} results "
                                  f"for {len(batch)} requests")

@@ -90,7 +90,7 @@ def run_synthesize(cfg: TraitConfig) -> Step:
 
             for start in range(0, len(groups), sc.chunk_passages):
                 jobs = [PassageJob(g, settings) for g in groups[start: start + sc.chunk_passages]]
-                run_jobs(jobs, llm, on_result=on_result, on_finished=on_finished)
+                run_jobs(jobs, llm, on_result=on_result, on_finished=on_finished, show_progress=False)
         llm_stats = llm.stats()
     finally:
         llm.close()
@@ -169,13 +169,7 @@ def _pct(x: float | None) -> str:
 
 
 def _llm_line(stats: dict[str, Any]) -> str:
-    keys = [("calls", "calls"), ("cache_hits", "hits"), ("failures", "fail")]
-    parts = [f"{label} {stats[k]}" for k, label in keys if k in stats]
-    tok = stats.get("tokens")
-    if isinstance(tok, dict):
-        parts.append(f"tok {sum(v for v in tok.values() if isinstance(v, (int, float)))}")
-    elif tok is not None:
-        parts.append(f"tok {tok}")
-    if stats.get("cost"):
-        parts.append(f"${stats['cost']:.4f}")
-    return " ".join(parts)
+    """The live LLM counters beside the passage bar: what was new, what came from the cache."""
+    line = (f"hits {stats.get('cache_hits', 0)} · new {stats.get('completed', 0)} · failed {stats.get('failed', 0)}"
+            f" · tok {stats.get('prompt_tokens', 0)}+{stats.get('completion_tokens', 0)}")
+    return line + (f" · ${stats['cost_usd']:.4f}" if stats.get("cost_usd") else "")

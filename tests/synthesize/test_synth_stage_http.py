@@ -1,0 +1,138 @@
+"""The synthesize stage end to end against a real local OpenAI-compatible HTTP server.
+
+The server's reply echoes the start of the prompt, so with the paragraph template overridden to lead
+with the gold hint ("Answer: <gold>") its paragraphs agree with gold and passages are produced; a
+payload that fails once exercises regeneration through real HTTP. Reruns must send nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from trait.config import TraitConfig, config_from_dict
+from trait.io import read_json, read_jsonl
+from trait.testing.openai_server import Behaviour, OpenAIServer
+
+PROMPTS = {"paragraph": "${hint}Task: $task. $description\nProblem: $problem",
+           "hint_answer": "Answer: $answer\n", "hint_solution": "Answer: $answer\n"}
+
+
+def _write_tasks(root: Path, example_data: Path) -> None:
+    lines = (example_data / "gsm8k" / "train.jsonl").read_text().splitlines()[:7]
+    (root / "gsm.jsonl").write_text("\n".join(lines) + "\n")
+    with open(root / "sums.jsonl", "w") as fh:
+        for i in range(5):
+            fh.write(json.dumps({"id": f"s{i}", "question": f"Tom has {i + 2} apples and buys {i} more. "
+                                 "How many apples does he have?", "answer": float(2 * i + 2)}) + "\n")
+
+
+def _cfg(root: Path, url: str, **synth) -> TraitConfig:
+    return config_from_dict({
+        "run": "t", "runs_dir": "runs", "seed": 3,
+        "data": {"seed_corpus": ["none.jsonl"], "general_corpus": ["none.jsonl"]},
+        "tasks": [{"name": "gsm8k", "train": "gsm.jsonl", "answer_format": "gsm8k", "description": "Word problems."},
+                  {"name": "sums", "train": "sums.jsonl", "id_field": "id"},
+                  {"name": "held", "test": "gsm.jsonl", "answer_format": "gsm8k"}],
+        "llm": {"backend": "openai", "base_url": url, "model": "fake", "api_key_env": "TRAIT_TEST_KEY",
+                "max_retries": 0, "concurrency": 4, "max_tokens": 64},
+        "synthesize": {"problems_per_passage": 2, "max_passages": 5, "gold_hints": "answer",
+                       "min_paragraph_words": 3, "prompts": PROMPTS, **synth},
+    }, base_dir=root)
+
+
+@pytest.fixture()
+def server():
+    failed: set[str] = set()
+
+    def fail_first_payload_of_s3(body, attempt):
+        # The first payload asking about problem s3 gets a 500 (no retries configured): the stage must
+        # regenerate that paragraph with a new seed, i.e. a new payload.
+        user = body["messages"][-1]["content"]
+        if "has 5 apples" in user and not failed:
+            failed.add(user)
+            return "500"
+        return None
+
+    with OpenAIServer(Behaviour(fault_fn=fail_first_payload_of_s3)) as srv:
+        yield srv
+
+
+def test_stage_writes_passages_summary_and_provenance_then_is_skipped(tmp_path, example_data, server, monkeypatch):
+    from trait.synthesize.stage import run_synthesize
+
+    monkeypatch.setenv("TRAIT_TEST_KEY", "sk-test-secret-123")
+    _write_tasks(tmp_path, example_data)
+    cfg = _cfg(tmp_path, server.url)
+    step = run_synthesize(cfg)
+    assert step.done and step.path.parent == cfg.run_dir
+    passages = read_jsonl(step.path / "passages.jsonl")
+    summary = read_json(step.path / "summary.json")
+    assert summary["planned"] == 5 and summary["passages"] == len(passages) == 5
+    assert summary["rejection_rate"] == 0.0 and summary["agreement"]["after_regeneration"] == 1.0
+    assert summary["attempts"]["paragraph:llm_failure"] == 1  # the injected 500, regenerated
+    assert summary["llm"]["failed"] == 1 and summary["llm"]["cache_hits"] == 0
+    assert summary["cross_task_fraction"] == 1.0  # 2 tasks, k=2: every passage mixes them
+    assert summary["problems"] == {"gsm8k": 7, "sums": 5}  # 'held' has no train split
+    p = passages[0]
+    assert len(p["paragraphs"]) == 2 and sorted(p["tasks"]) == ["gsm8k", "sums"]
+    assert p["text"].count("Answer: ") == 2 and "What these problems teach:" in p["text"]
+    prov = p["provenance"]
+    assert prov["model"] == "fake" and prov["prompt_hash"] == summary["prompt_hash"]
+    assert prov["sampling"]["max_tokens"] == 64 and prov["tokens"]["completion"] > 0
+    assert (step.path / "rejected.jsonl").exists() and (step.path / "llm_failures.jsonl").exists()
+    for f in step.path.iterdir():  # the key never reaches an output
+        assert "sk-test-secret-123" not in f.read_text(errors="ignore")
+    sent = sum(server.stats.requests.values())
+    again = run_synthesize(cfg)
+    assert again.path == step.path and sum(server.stats.requests.values()) == sent
+
+
+def test_rerun_after_a_crash_repeats_no_completed_call_and_gives_the_same_passages(
+        tmp_path, example_data, server, monkeypatch):
+    import trait.synthesize.stage as stage
+
+    monkeypatch.setenv("TRAIT_TEST_KEY", "sk-test")
+    _write_tasks(tmp_path, example_data)
+    cfg = _cfg(tmp_path, server.url, chunk_passages=2)
+    real_run_jobs, chunks = stage.run_jobs, []
+
+    def crash_on_third_chunk(*a, **kw):
+        chunks.append(1)
+        if len(chunks) == 3:
+            raise KeyboardInterrupt
+        return real_run_jobs(*a, **kw)
+
+    monkeypatch.setattr(stage, "run_jobs", crash_on_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        stage.run_synthesize(cfg)
+    monkeypatch.setattr(stage, "run_jobs", real_run_jobs)
+    served_before = sum(server.stats.served.values())
+    step = stage.run_synthesize(cfg)
+    assert max(server.stats.served.values()) == 1  # no payload was ever answered twice
+    summary = step.summary()
+    # Every completed call came from the cache except the regeneration of s3: failures are not cached,
+    # so the rerun first retries s3's original payload, which the server now answers.
+    assert summary["llm"]["cache_hits"] == served_before - 1 and summary["passages"] == 5
+
+    # Same settings, fresh run folder and server: identical passages.
+    clean_root = tmp_path / "clean"
+    shutil.copytree(tmp_path, clean_root, ignore=shutil.ignore_patterns("runs", "clean"))
+    with OpenAIServer() as fresh:
+        clean = stage.run_synthesize(_cfg(clean_root, fresh.url, chunk_passages=2))
+    assert read_jsonl(clean.path / "passages.jsonl") == read_jsonl(step.path / "passages.jsonl")
+
+    # Deleting the step and rerunning makes zero new calls and writes byte-identical passages.
+    before = (step.path / "passages.jsonl").read_bytes()
+    shutil.rmtree(step.path)
+    redo = stage.run_synthesize(cfg)
+    assert redo.summary()["llm"]["sent"] == 0 and (redo.path / "passages.jsonl").read_bytes() == before
+
+    # More passages: a new step, the first five reused from the cache (only new work is sent).
+    more = stage.run_synthesize(_cfg(tmp_path, server.url, chunk_passages=2, max_passages=6))
+    assert more.path != step.path
+    assert read_jsonl(more.path / "passages.jsonl")[:5] == read_jsonl(step.path / "passages.jsonl")
+    assert max(server.stats.served.values()) == 1
