@@ -19,12 +19,15 @@ class LLMConfig(Section):
     temperature: float = 0.7
     top_p: float = 0.95
     max_tokens: int = 512
-    concurrency: int = 16
-    timeout_s: float = 120.0
-    max_retries: int = 5
-    requests_per_minute: float | None = None
-    tokens_per_minute: float | None = None
-    batch_size: int = 8
+    concurrency: int = Field(16, ge=1, description="Requests in flight at once (HTTP backends).")
+    timeout_s: float = Field(120.0, gt=0, description="Whole-request limit; a hung call counts as a failed try.")
+    max_retries: int = Field(5, ge=0, description="Retries per request after the first try (ours, counted).")
+    backoff_s: float = Field(1.0, ge=0, description="First retry wait; doubles per try, with jitter.")
+    backoff_max_s: float = Field(60.0, ge=0, description="Cap on one retry wait (also on a 429 Retry-After).")
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0, description="Counts prompt estimate + max_tokens.")
+    batch_size: int = Field(8, ge=1, description="Prompts per forward pass (local backends).")
+    device: str = Field("auto", description="Local backends: 'auto' (cuda if available), 'cpu', 'cuda:0'...")
     prices_per_million: dict[str, float] = Field(
         default_factory=dict, description="{'input': $, 'output': $} per million tokens, for cost estimates.")
 

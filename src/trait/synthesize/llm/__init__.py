@@ -1,0 +1,51 @@
+"""The LLM layer: one small protocol (``base``), three backends, and a cache in front of them.
+
+Stages call ``make_llm(cfg.llm, cache_path=..., failures_path=...)`` and then ``generate(requests)``;
+``chat_request`` builds a request with the configured model and sampling settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from trait.errors import TraitError
+from trait.synthesize.config import LLMConfig
+from trait.synthesize.llm.base import LLM, ChatRequest, ChatResult, LLMFailure, ProgressFn
+from trait.synthesize.llm.cache import ResultCache
+from trait.synthesize.llm.cached import CachedLLM
+
+__all__ = ["LLM", "CachedLLM", "ChatRequest", "ChatResult", "LLMFailure", "ProgressFn", "ResultCache",
+           "chat_request", "make_backend", "make_llm"]
+
+
+def make_backend(cfg: LLMConfig) -> LLM:
+    """The configured backend (heavy imports happen here, lazily; models load on first use)."""
+    if cfg.backend == "openai":
+        from trait.synthesize.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(cfg)
+    if cfg.backend == "transformers":
+        from trait.synthesize.llm.transformers_backend import TransformersBackend
+
+        return TransformersBackend(cfg)
+    if cfg.backend == "vllm":
+        from trait.synthesize.llm.vllm_backend import VLLMBackend
+
+        return VLLMBackend(cfg)
+    raise TraitError(f"llm.backend: unknown backend {cfg.backend!r}")
+
+
+def make_llm(cfg: LLMConfig, *, cache_path: Path, failures_path: Path) -> CachedLLM:
+    """The configured backend behind the sqlite result cache (what every stage should use)."""
+    return CachedLLM(make_backend(cfg), ResultCache(cache_path), failures_path, model=cfg.model,
+                     prices_per_million=cfg.prices_per_million)
+
+
+def chat_request(cfg: LLMConfig, messages: Sequence[tuple[str, str]], *, seed: int | None = None,
+                 meta: dict[str, Any] | None = None) -> ChatRequest:
+    """A request with the configured model and sampling settings (all part of the cache key)."""
+    return ChatRequest(model=cfg.model, messages=tuple((r, c) for r, c in messages),
+                       temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=seed,
+                       meta=dict(meta or {}))

@@ -48,8 +48,9 @@ class ChatResult:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    finish_reason: str = "stop"
+    finish_reason: str = "stop"  # "length": cut at max_tokens (a result, cached; callers decide)
     cached: bool = False
+    key: str = ""  # the request's key, so streaming callbacks can tell which request this answers
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,8 +58,13 @@ class ChatResult:
 
 @dataclass(slots=True)
 class LLMFailure:
-    reason: str
+    reason: str  # "<kind>: <detail>", e.g. "timeout: no reply within 30s"; kind is counted in stats
     attempts: int = 1
+    key: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.reason.split(":", 1)[0]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,7 +74,11 @@ ProgressFn = Callable[[ChatResult | LLMFailure], None]
 
 
 class LLM(Protocol):
-    """A generator: many requests in, one result or failure per request out, in order."""
+    """A generator: many requests in, one result or failure per request out, in order.
+
+    ``on_result`` is called once per result as it completes (any order; from the calling thread).
+    A problem that dooms every request (bad API key, unreachable server) raises ``TraitError``.
+    """
 
     name: str
 

@@ -1,0 +1,146 @@
+"""The LLM every stage uses: a backend behind the result cache, with counters, cost and a live progress bar.
+
+Why a wrapper: caching, failure records and accounting are the same for every backend, so they live
+once here. Only requests whose key is not in the cache reach the backend, each distinct payload once;
+each success is committed to the cache the moment it arrives and each failure appended to the
+failures file (key, reason, attempts: never a credential), so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
+
+from rich.progress import TextColumn
+
+from trait import ui
+from trait.io import dumps
+from trait.synthesize.llm.base import LLM, ChatRequest, ChatResult, LLMFailure, ProgressFn
+from trait.synthesize.llm.cache import ResultCache
+
+
+class CachedLLM:
+    """``generate`` answers from the cache first, then from the backend; ``stats`` sums every call."""
+
+    def __init__(self, backend: LLM, cache: ResultCache, failures_path: str | Path, *,
+                 model: str = "", prices_per_million: dict[str, float] | None = None) -> None:
+        self.backend, self.cache, self.model = backend, cache, model
+        self.name = f"cached-{backend.name}"
+        self.failures_path = Path(failures_path)
+        self.prices = dict(prices_per_million or {})
+        self._lock = threading.Lock()
+        self._counts: Counter = Counter()
+        self._reasons: Counter = Counter()
+        self._elapsed = 0.0
+
+    # ---- generation --------------------------------------------------------------------------
+    def generate(self, requests: Sequence[ChatRequest], on_result: ProgressFn | None = None, *,
+                 show_progress: bool = True, description: str = "LLM") -> list[ChatResult | LLMFailure]:
+        """One result or failure per request, in order; ``on_result`` also fires for cache hits."""
+        t0 = time.perf_counter()
+        keys = [r.key for r in requests]
+        done: dict[str, ChatResult | LLMFailure] = dict(self.cache.get_many(keys))
+        misses = list({r.key: r for r in requests if r.key not in done}.values())
+        with self._lock:
+            self._counts["requests"] += len(requests)
+            self._counts["cache_hits"] += len(requests) - sum(1 for k in keys if k not in done)
+        bar = ui.progress(TextColumn("{task.fields[line]}")) if show_progress and requests else None
+        task = None
+        if bar is not None:
+            bar.start()
+            task = bar.add_task(description, total=len(requests), completed=len(requests) - len(misses),
+                                line=self._line())
+        for key in keys:
+            if key in done and on_result is not None:
+                on_result(done[key])
+
+        def arrived(res: ChatResult | LLMFailure) -> None:
+            self._record(res)
+            done[res.key] = res
+            if bar is not None:
+                bar.update(task, advance=1, line=self._line())
+            if on_result is not None:
+                on_result(res)
+
+        try:
+            if misses:
+                out = self.backend.generate(misses, on_result=arrived)
+                for req, res in zip(misses, out):  # a backend that skipped on_result still gets booked
+                    if req.key not in done:
+                        res.key = req.key
+                        arrived(res)
+        finally:
+            self._elapsed += time.perf_counter() - t0
+            if bar is not None:
+                bar.update(task, line=self._line())
+                bar.stop()
+        return [done[k] for k in keys]
+
+    def _record(self, res: ChatResult | LLMFailure) -> None:
+        """Book one fresh outcome: cache a success now, append a failure now (both survive a kill)."""
+        with self._lock:
+            if isinstance(res, ChatResult):
+                self.cache.put(res.key, res, self.model)
+                self._counts["completed"] += 1
+                self._counts["prompt_tokens"] += res.prompt_tokens
+                self._counts["completion_tokens"] += res.completion_tokens
+                if res.finish_reason == "length":
+                    self._counts["truncated"] += 1
+            else:
+                self._counts["failed"] += 1
+                self._reasons[res.kind] += 1
+                _append_line(self.failures_path, {"key": res.key, "reason": res.reason,
+                                                  "attempts": res.attempts, "model": self.model,
+                                                  "time": round(time.time(), 3)})
+
+    # ---- accounting --------------------------------------------------------------------------
+    def cost(self) -> float:
+        """Estimated spend (prices per million tokens) for the tokens this object generated, not hits."""
+        return (self._counts["prompt_tokens"] * self.prices.get("input", 0.0)
+                + self._counts["completion_tokens"] * self.prices.get("output", 0.0)) / 1e6
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for the run summary (cumulative over every ``generate`` call of this object)."""
+        with self._lock:
+            c = dict(self._counts)
+        attempts = getattr(self.backend, "attempts", None)
+        sent = c.get("completed", 0) + c.get("failed", 0)
+        return {"backend": self.backend.name, "model": self.model, "requests": c.get("requests", 0),
+                "cache_hits": c.get("cache_hits", 0), "sent": sent, "completed": c.get("completed", 0),
+                "failed": c.get("failed", 0), "failure_reasons": dict(self._reasons),
+                "truncated": c.get("truncated", 0), "attempts": attempts,
+                "retries": (attempts - sent) if attempts is not None else None,
+                "prompt_tokens": c.get("prompt_tokens", 0), "completion_tokens": c.get("completion_tokens", 0),
+                "cost_usd": round(self.cost(), 6), "elapsed_s": round(self._elapsed, 3),
+                "failures_file": str(self.failures_path)}
+
+    def _line(self) -> str:
+        c = self._counts
+        line = (f"hits {c['cache_hits']} · new {c['completed']} · failed {c['failed']} · "
+                f"tok {c['prompt_tokens']}+{c['completion_tokens']}")
+        return line + (f" · ${self.cost():.4f}" if self.prices else "")
+
+    def close(self) -> None:
+        self.backend.close()
+        self.cache.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _append_line(path: Path, obj: dict[str, Any]) -> None:
+    """Append one jsonl line with a single write (O_APPEND): lines never interleave or half-appear."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.write(fd, dumps(obj))
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""Real components for tests and benchmarks (local servers, fixtures), shipped so users can reuse them."""
