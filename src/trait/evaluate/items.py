@@ -1,0 +1,37 @@
+"""Which held-out items each evaluation sees: a seeded, order-free choice shared by every metric.
+
+Taking the first N lines would be biased when a file is sorted (SVAMP and MAWPS are grouped by
+problem type); ranking by a hash of (seed, id) is deterministic, independent of file order, and a
+smaller limit is always a prefix of a larger one, so the task loss and lm-eval see the same items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from trait.records import Problem
+from trait.tasks import Split, TaskSpec, load_problems
+
+
+def _rank(seed: int, pid: str) -> str:
+    return hashlib.sha256(f"{seed}:{pid}".encode()).hexdigest()
+
+
+def choose(problems: list[Problem], limit: int | None, seed: int) -> list[Problem]:
+    ranked = sorted(problems, key=lambda p: _rank(seed, p.id))
+    return ranked if limit is None else ranked[:limit]
+
+
+def has_split(spec: TaskSpec, split: Split) -> bool:
+    """Whether the spec defines that split at all (a train-only task has no test items to score)."""
+    if spec.split_field is not None or spec.holdout_fraction is not None:
+        return True
+    return (spec.train if split == "train" else spec.test) is not None
+
+
+def eval_items(spec: TaskSpec, split: Split, limit: int | None, seed: int) -> list[Problem]:
+    """Items of ``split`` that have a gold answer, chosen deterministically (file errors raise)."""
+    if not has_split(spec, split):
+        return []
+    problems = [p for p in load_problems(spec, split) if p.answer is not None]
+    return choose(problems, limit, seed)

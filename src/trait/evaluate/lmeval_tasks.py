@@ -1,0 +1,136 @@
+"""lm-eval (0.4.x) task YAMLs generated from the user's task specs.
+
+Each task becomes ``trait_<name>.yaml`` over local jsonl files (``dataset_path: json`` with
+``dataset_kwargs.data_files``, the way lm-eval loads any local dataset): ``test.jsonl`` holds the
+chosen held-out items, ``train.jsonl`` the few-shot pool. Scoring lives in ``utils.py`` beside the
+YAMLs (a verbatim copy of ``trait.evaluate.scoring``), so the folder also runs with the plain
+``lm_eval --include_path <folder>`` command line.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from trait.config import TraitConfig
+from trait.evaluate import scoring
+from trait.evaluate.items import eval_items, has_split
+from trait.io import atomic_open, write_json, write_jsonl
+from trait.records import Problem
+from trait.tasks import TaskSpec
+from trait.ui import info
+
+PREFIX = "trait_"
+
+
+@dataclass
+class TaskInfo:
+    """What one generated lm-eval task evaluates (kept in ``tasks.json`` beside the YAMLs)."""
+
+    task: str
+    lmeval_name: str
+    n_test: int
+    n_fewshot_pool: int
+    num_fewshot: int
+    checker: str
+    metrics: list[str]
+
+
+@dataclass
+class GeneratedTasks:
+    folder: Path
+    tasks: dict[str, TaskInfo] = field(default_factory=dict)  # keyed by the trait task name
+    skipped: dict[str, str] = field(default_factory=dict)  # task name -> why it is not evaluated
+
+    @property
+    def lmeval_names(self) -> list[str]:
+        return [t.lmeval_name for t in self.tasks.values()]
+
+
+def _doc(p: Problem, checker: str) -> dict[str, Any]:
+    return {"id": p.id, "question": p.input, "answer": p.answer, "checker": checker,
+            "target": scoring.format_target(p.answer or "", p.solution)}
+
+
+def _task_yaml(info: TaskInfo, test: Path, train: Path | None, cache: Path, max_gen_tokens: int) -> str:
+    data_files = {"test": str(test)} | ({"train": str(train)} if train else {})
+    cfg: dict[str, Any] = {
+        "task": info.lmeval_name,
+        "dataset_path": "json",
+        "dataset_kwargs": {"data_files": data_files, "cache_dir": str(cache)},
+        "output_type": "generate_until",
+        "test_split": "test",
+        **({"training_split": "train", "fewshot_split": "train"} if train else {}),
+        "doc_to_text": scoring.PROMPT_TEMPLATE.replace("{question}", "{{question}}"),
+        "doc_to_target": "{{target}}",
+        "target_delimiter": " ",
+        "fewshot_delimiter": "\n\n",
+        "num_fewshot": info.num_fewshot,
+        "generation_kwargs": {"until": list(scoring.STOP_SEQUENCES), "do_sample": False,
+                              "max_gen_toks": max_gen_tokens},
+        "metric_list": [{"metric": m, "aggregation": "mean", "higher_is_better": True} for m in info.metrics],
+        "metadata": {"version": 1.0, "trait_task": info.task},
+    }
+    # safe_dump cannot write the !function tag lm-eval resolves; it is one fixed line.
+    return yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True) + "process_results: !function utils.process_results\n"
+
+
+def _one_task(spec: TaskSpec, cfg: TraitConfig, folder: Path) -> TaskInfo | str:
+    ev = cfg.evaluate
+    if not spec.has_answers:
+        return "no answer_field: nothing to score"
+    if not has_split(spec, "test"):
+        return "no test split (give test:, split_field or holdout_fraction)"
+    test = eval_items(spec, "test", ev.limit, cfg.seed)
+    if not test:
+        return "no test items with answers"
+    pool = eval_items(spec, "train", ev.fewshot_pool, cfg.seed) if ev.num_fewshot else []
+    shots = min(ev.num_fewshot, len(pool))
+    if shots < ev.num_fewshot:
+        info(f"[yellow]evaluate: task {spec.name} has {len(pool)} train items for {ev.num_fewshot}-shot "
+             f"prompts: using {shots}-shot[/yellow]")
+    checker = spec.checker if spec.checker != "none" else "exact"
+    metrics = ["exact_match", "math_verify"] if checker == "math" else ["exact_match"]
+    t = TaskInfo(task=spec.name, lmeval_name=PREFIX + spec.name, n_test=len(test), n_fewshot_pool=len(pool),
+                 num_fewshot=shots, checker=checker, metrics=metrics)
+    data = folder / "data" / spec.name
+    write_jsonl(data / "test.jsonl", [_doc(p, checker) for p in test])
+    train_path = None
+    if shots:
+        train_path = data / "train.jsonl"
+        write_jsonl(train_path, [_doc(p, checker) for p in pool])
+    text = _task_yaml(t, data / "test.jsonl", train_path, folder / ".hf_cache", ev.max_gen_tokens)
+    with atomic_open(folder / f"{t.lmeval_name}.yaml", "w") as fh:
+        fh.write(text)
+    return t
+
+
+def write_lmeval_tasks(cfg: TraitConfig, folder: Path) -> GeneratedTasks:
+    """Write one lm-eval task per scorable task spec (+ utils.py and tasks.json) into ``folder``."""
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    out = GeneratedTasks(folder=folder)
+    for spec in cfg.tasks:
+        result = _one_task(spec, cfg, folder)
+        if isinstance(result, str):
+            out.skipped[spec.name] = result
+            info(f"[yellow]evaluate: task {spec.name} skipped: {result}[/yellow]")
+        else:
+            out.tasks[spec.name] = result
+    tmp = folder / ".utils.py.tmp"
+    shutil.copyfile(scoring.__file__, tmp)
+    tmp.replace(folder / "utils.py")
+    write_json(folder / "tasks.json", {"tasks": {k: asdict(v) for k, v in out.tasks.items()},
+                                       "skipped": out.skipped})
+    return out
+
+
+def task_manager(folder: Path):
+    """lm-eval's TaskManager over the generated folder only (indexing its ~10k built-in tasks costs seconds)."""
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=str(folder), include_defaults=False)

@@ -1,0 +1,130 @@
+"""All metrics of one model as table rows, and the table itself (jsonl + csv + a dict view).
+
+A row is one (model, task, metric): value, CI low/high, n, and how the CI was made (Wilson for
+exact-match proportions, bootstrap for losses and perplexity). ``evaluate_model`` is what the
+evaluate stage and the ablation call for every arm; each part (lm-eval, task loss, perplexity) is
+saved as soon as it is done under a fingerprint of everything it depends on, so a rerun reuses
+finished parts and an interrupted one resumes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from trait.config import TraitConfig
+from trait.evaluate.stats import wilson
+from trait.io import atomic_open, read_json, read_jsonl, write_json, write_jsonl
+from trait.steps import config_hash, fingerprint
+from trait.ui import info
+
+COLUMNS = ["model", "task", "metric", "value", "ci_low", "ci_high", "n", "ci_method", "higher_is_better",
+           "stderr", "tokens"]
+
+
+def _model_files(model_path: Path) -> list[str]:
+    return sorted(str(p) for p in Path(model_path).glob("*") if p.suffix in {".json", ".safetensors", ".bin"})
+
+
+def eval_fingerprint(cfg: TraitConfig, model_path: Path) -> str:
+    """Changes when settings, task data, held-out text or the model's weights change."""
+    task_files = [p for t in cfg.tasks for p in (t.train, t.test) if p]
+    return config_hash({"evaluate": cfg.evaluate, "tasks": cfg.tasks, "seed": cfg.seed,
+                        "heldout": fingerprint(cfg.data.heldout_general), "task_files": fingerprint(task_files),
+                        "model": fingerprint(_model_files(model_path)), "text_key": cfg.data.text_key})
+
+
+def _cached(out_dir: Path, part: str, fp: str, compute) -> Any:
+    path = out_dir / "parts" / f"{part}.json"
+    if path.exists():
+        saved = read_json(path)
+        if saved.get("fingerprint") == fp:
+            return saved["result"]
+    result = compute()
+    write_json(path, {"fingerprint": fp, "result": result})
+    return result
+
+
+def _rows(name: str, lmeval: dict, losses: dict, ppl: dict | None, confidence: float) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for task, metrics in lmeval.items():
+        for metric, m in metrics.items():
+            low, high = wilson(m["k"], m["n"], confidence)
+            rows.append({"model": name, "task": task, "metric": metric, "value": m["value"], "ci_low": low,
+                         "ci_high": high, "n": m["n"], "ci_method": "wilson", "higher_is_better": True,
+                         "stderr": m.get("stderr")})
+    for task, m in losses.items():
+        rows.append({"model": name, "task": task, "metric": "task_loss", "value": m["value"], "ci_low": m["ci_low"],
+                     "ci_high": m["ci_high"], "n": m["n"], "ci_method": "bootstrap", "higher_is_better": False,
+                     "tokens": m["tokens"]})
+    if ppl is not None:
+        rows.append({"model": name, "task": "general", "metric": "perplexity", "value": ppl["value"],
+                     "ci_low": ppl["ci_low"], "ci_high": ppl["ci_high"], "n": ppl["n"], "ci_method": "bootstrap",
+                     "higher_is_better": False, "tokens": ppl["tokens"]})
+    return [{c: r.get(c) for c in COLUMNS} for r in rows]
+
+
+def evaluate_model(cfg: TraitConfig, model_path: Path, name: str, out_dir: Path) -> list[dict[str, Any]]:
+    """All metrics of one model (rows of the results table); reuses finished parts found in ``out_dir``."""
+    from trait.evaluate.harness import run_lmeval
+    from trait.evaluate.lmeval_tasks import write_lmeval_tasks
+
+    out_dir, model_path = Path(out_dir), Path(model_path)
+    ev = cfg.evaluate
+    fp = eval_fingerprint(cfg, model_path)
+    loaded: dict[str, Any] = {}
+
+    def model_and_tok():
+        if not loaded:
+            from trait.evaluate.nll import load
+
+            loaded["m"] = load(model_path, ev.device, ev.dtype)
+        return loaded["m"]
+
+    def lmeval() -> dict:
+        info(f"evaluate {name}: lm-eval few-shot tasks ({ev.backend})")
+        return run_lmeval(ev, model_path, write_lmeval_tasks(cfg, out_dir / "lmeval_tasks"), out_dir, cfg.seed)
+
+    def losses() -> dict:
+        from trait.evaluate.task_loss import task_loss
+
+        info(f"evaluate {name}: task loss")
+        return task_loss(cfg, *model_and_tok(), out_dir)
+
+    def ppl() -> dict | None:
+        from trait.evaluate.perplexity import perplexity
+
+        info(f"evaluate {name}: perplexity on held-out general text")
+        return perplexity(cfg, *model_and_tok(), out_dir)
+
+    lm = _cached(out_dir, "lmeval", fp, lmeval) if ev.downstream else {}
+    tl = _cached(out_dir, "task_loss", fp, losses) if ev.task_loss else {}
+    pp = _cached(out_dir, "perplexity", fp, ppl) if ev.general_ability else None
+    rows = _rows(name, lm, tl, pp, ev.confidence)
+    write_table(out_dir, rows)
+    return rows
+
+
+def write_table(out_dir: Path, rows: list[dict[str, Any]]) -> None:
+    """``results.jsonl`` and ``results.csv`` (same rows, same column order)."""
+    write_jsonl(Path(out_dir) / "results.jsonl", rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    with atomic_open(Path(out_dir) / "results.csv", "w") as fh:
+        fh.write(buf.getvalue())
+
+
+def read_table(out_dir: Path) -> list[dict[str, Any]]:
+    return read_jsonl(Path(out_dir) / "results.jsonl")
+
+
+def as_dict(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+    """``{model: {task: {metric: row}}}`` for the report and the ablation."""
+    out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    for r in rows:
+        out.setdefault(r["model"], {}).setdefault(r["task"], {})[r["metric"]] = r
+    return out

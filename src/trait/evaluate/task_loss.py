@@ -1,0 +1,56 @@
+"""Task loss: mean NLL per token of the gold worked answer given the problem, on held-out items.
+
+Why: a 135M model scores ~0 exact match on GSM8K, so on a CPU budget exact match cannot show
+whether CPT helped; the likelihood of the gold solution moves with a few thousand training tokens.
+The prompt and target are the zero-shot form of what lm-eval shows (``scoring.PROMPT_TEMPLATE`` +
+``scoring.format_target``), so both metrics measure the same task format.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from trait.config import TraitConfig
+from trait.errors import TraitError
+from trait.evaluate import scoring
+from trait.evaluate.items import eval_items, has_split
+from trait.evaluate.nll import IGNORE, score_sequences
+from trait.evaluate.stats import bootstrap_ratio
+from trait.io import write_jsonl
+from trait.records import Problem
+
+
+def encode(tok, p: Problem, max_length: int) -> tuple[list[int], list[int]]:
+    """(input_ids, labels): the prompt is context only; an over-long prompt loses its start, not the target."""
+    prompt = tok(scoring.PROMPT_TEMPLATE.format(question=p.input))["input_ids"]
+    target = tok(" " + scoring.format_target(p.answer or "", p.solution), add_special_tokens=False)["input_ids"]
+    target = target[: max_length - 1]
+    prompt = prompt[-(max_length - len(target)):]
+    return prompt + target, [IGNORE] * len(prompt) + target
+
+
+def task_loss(cfg: TraitConfig, model, tok, out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per task: NLL/token with a bootstrap CI over items; per-item losses go to ``task_loss/<task>.jsonl``."""
+    ev = cfg.evaluate
+    out: dict[str, dict[str, Any]] = {}
+    pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
+    for spec in cfg.tasks:
+        if not spec.has_answers or not has_split(spec, "test"):
+            continue
+        items = eval_items(spec, "test", ev.task_loss_limit, cfg.seed)
+        if not items:
+            continue
+        scored = score_sequences(model, [encode(tok, p, ev.max_length) for p in items],
+                                 batch_size=ev.batch_size, pad_id=pad)
+        write_jsonl(Path(out_dir) / "task_loss" / f"{spec.name}.jsonl",
+                    [{"id": p.id, "nll": s.nll, "tokens": s.tokens, "loss": s.nll / max(s.tokens, 1)}
+                     for p, s in zip(items, scored)])
+        nll, toks = [s.nll for s in scored], [s.tokens for s in scored]
+        low, high = bootstrap_ratio(nll, toks, iters=ev.bootstrap_iters, confidence=ev.confidence, seed=cfg.seed)
+        value = sum(nll) / sum(toks)
+        if not math.isfinite(value):
+            raise TraitError(f"task loss of {spec.name} is not finite ({value}): model weights are broken")
+        out[spec.name] = {"value": value, "ci_low": low, "ci_high": high, "n": len(items), "tokens": sum(toks)}
+    return out

@@ -1,0 +1,76 @@
+"""The results table: one row per (model, task, metric) with CIs; reuse of finished work; the stage."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+
+from trait.errors import TraitError
+from trait.evaluate.results import as_dict, evaluate_model, read_table
+from trait.evaluate.stage import run_evaluate
+from trait.steps import Step
+
+
+def _check_rows(rows, models):
+    d = as_dict(rows)
+    assert sorted(d) == sorted(models)
+    for model in models:
+        for task in ("gsm8k", "svamp", "mawps"):
+            assert set(d[model][task]) == {"exact_match", "math_verify", "task_loss"}
+        assert set(d[model]["general"]) == {"perplexity"}
+    for r in rows:
+        assert math.isfinite(r["value"]) and r["ci_low"] <= r["value"] <= r["ci_high"], r
+        assert r["n"] > 0
+        assert r["ci_method"] == ("wilson" if r["metric"] in ("exact_match", "math_verify") else "bootstrap")
+
+
+def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_model, tmp_path):
+    out = tmp_path / "eval"
+    rows = evaluate_model(eval_cfg, tiny_model, "base", out)
+    _check_rows(rows, ["base"])
+    assert len(rows) == 3 * 3 + 1
+    assert read_table(out) == rows
+    with open(out / "results.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert [(r["model"], r["task"], r["metric"]) for r in table] == [(r["model"], r["task"], r["metric"]) for r in rows]
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "parts").iterdir()}
+    assert evaluate_model(eval_cfg, tiny_model, "base", out) == rows
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "parts").iterdir()} == stamps  # nothing recomputed
+
+
+def test_changed_setting_recomputes_only_what_it_invalidates(eval_cfg, model_copy, tmp_path):
+    eval_cfg.evaluate.downstream = False
+    eval_cfg.evaluate.general_ability = False
+    out = tmp_path / "eval"
+    first = evaluate_model(eval_cfg, model_copy, "m", out)
+    assert {r["metric"] for r in first} == {"task_loss"}
+    eval_cfg.evaluate.task_loss_limit = 2
+    second = evaluate_model(eval_cfg, model_copy, "m", out)
+    assert all(r["n"] == 2 for r in second) and all(r["n"] == 5 for r in first)
+
+
+def test_stage_evaluates_base_and_trained_models(eval_cfg, tuned_model, tmp_path):
+    eval_cfg.evaluate.limit = 2
+    eval_cfg.evaluate.max_gen_tokens = 4
+    train = Step(eval_cfg.run_dir, "train", {"fake": 1})
+    train.start()
+    train.complete({"models": {"stage1": str(tuned_model)}})
+    step = run_evaluate(eval_cfg, train)
+    assert step.done
+    rows = read_table(step.path)
+    _check_rows(rows, ["base", "stage1"])
+    d = step.summary()["results"]
+    for task in ("gsm8k", "svamp", "mawps"):
+        assert d["stage1"][task]["task_loss"]["value"] < d["base"][task]["task_loss"]["value"]
+    assert (step.path / "results.csv").exists()
+    assert run_evaluate(eval_cfg, train).path == step.path  # complete step: skipped
+
+
+def test_stage_rejects_a_train_summary_without_models(eval_cfg, tmp_path):
+    train = Step(eval_cfg.run_dir, "train", {"fake": 2})
+    train.start()
+    train.complete({"steps": 3})
+    with pytest.raises(TraitError, match="no 'models' mapping"):
+        run_evaluate(eval_cfg, train)
