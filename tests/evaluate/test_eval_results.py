@@ -42,13 +42,25 @@ def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_mo
 
 def test_changed_setting_recomputes_only_what_it_invalidates(eval_cfg, model_copy, tmp_path):
     eval_cfg.evaluate.downstream = False
-    eval_cfg.evaluate.general_ability = False
     out = tmp_path / "eval"
-    first = evaluate_model(eval_cfg, model_copy, "m", out)
-    assert {r["metric"] for r in first} == {"task_loss"}
+    first = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
+    loss_stamp = (out / "parts" / "task_loss.json").stat().st_mtime_ns
+    eval_cfg.evaluate.perplexity_max_docs = 2
+    second = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
+    assert (out / "parts" / "task_loss.json").stat().st_mtime_ns == loss_stamp
+    assert first["general"]["perplexity"]["n"] == 3 and second["general"]["perplexity"]["n"] == 2
     eval_cfg.evaluate.task_loss_limit = 2
-    second = evaluate_model(eval_cfg, model_copy, "m", out)
-    assert all(r["n"] == 2 for r in second) and all(r["n"] == 5 for r in first)
+    third = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
+    assert third["gsm8k"]["task_loss"]["n"] == 2 and first["gsm8k"]["task_loss"]["n"] == 5
+    # New weights under the same path: everything is recomputed, nothing stale is served.
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(model_copy)
+    for p in model.parameters():
+        p.data.mul_(0.5)
+    model.save_pretrained(model_copy)
+    fourth = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
+    assert fourth["gsm8k"]["task_loss"]["value"] != third["gsm8k"]["task_loss"]["value"]
 
 
 def test_stage_evaluates_base_and_trained_models(eval_cfg, tuned_model, tmp_path):

@@ -28,15 +28,31 @@ def _model_files(model_path: Path) -> list[str]:
     return sorted(str(p) for p in Path(model_path).glob("*") if p.suffix in {".json", ".safetensors", ".bin"})
 
 
-def eval_fingerprint(cfg: TraitConfig, model_path: Path) -> str:
-    """Changes when settings, task data, held-out text or the model's weights change."""
-    task_files = [p for t in cfg.tasks for p in (t.train, t.test) if p]
-    return config_hash({"evaluate": cfg.evaluate, "tasks": cfg.tasks, "seed": cfg.seed,
-                        "heldout": fingerprint(cfg.data.heldout_general), "task_files": fingerprint(task_files),
-                        "model": fingerprint(_model_files(model_path)), "text_key": cfg.data.text_key})
+# Settings each part depends on: changing a perplexity setting must not re-run lm-eval, and the
+# on/off switches (downstream, task_loss, general_ability) invalidate nothing.
+PART_KEYS = {
+    "lmeval": ["num_fewshot", "fewshot_pool", "limit", "max_gen_tokens", "batch_size", "backend", "base_url",
+               "api_model", "device", "dtype"],
+    "task_loss": ["task_loss_limit", "max_length", "bootstrap_iters", "confidence", "device", "dtype"],
+    "perplexity": ["perplexity_max_docs", "perplexity_context", "perplexity_stride",
+                   "perplexity_max_tokens_per_doc", "bootstrap_iters", "confidence", "device", "dtype"],
+}
+
+
+def eval_fingerprint(cfg: TraitConfig, model_path: Path, part: str) -> str:
+    """Changes when the part's settings, its data (task files or held-out text) or the model's weights change."""
+    ev = cfg.evaluate.model_dump(mode="json")
+    if part == "perplexity":
+        data = {"heldout": fingerprint(cfg.data.heldout_general), "text_key": cfg.data.text_key,
+                "id_key": cfg.data.id_key, "on_bad_record": cfg.data.on_bad_record}
+    else:
+        data = {"tasks": cfg.tasks, "files": fingerprint([p for t in cfg.tasks for p in (t.train, t.test) if p])}
+    return config_hash({"part": part, "settings": {k: ev[k] for k in PART_KEYS[part]}, "seed": cfg.seed,
+                        "data": data, "model": fingerprint(_model_files(model_path))})
 
 
 def _cached(out_dir: Path, part: str, fp: str, compute) -> Any:
+    """The saved result of ``part`` when its fingerprint matches, else compute and save it."""
     path = out_dir / "parts" / f"{part}.json"
     if path.exists():
         saved = read_json(path)
@@ -73,7 +89,6 @@ def evaluate_model(cfg: TraitConfig, model_path: Path, name: str, out_dir: Path)
 
     out_dir, model_path = Path(out_dir), Path(model_path)
     ev = cfg.evaluate
-    fp = eval_fingerprint(cfg, model_path)
     loaded: dict[str, Any] = {}
 
     def model_and_tok():
@@ -99,9 +114,9 @@ def evaluate_model(cfg: TraitConfig, model_path: Path, name: str, out_dir: Path)
         info(f"evaluate {name}: perplexity on held-out general text")
         return perplexity(cfg, *model_and_tok(), out_dir)
 
-    lm = _cached(out_dir, "lmeval", fp, lmeval) if ev.downstream else {}
-    tl = _cached(out_dir, "task_loss", fp, losses) if ev.task_loss else {}
-    pp = _cached(out_dir, "perplexity", fp, ppl) if ev.general_ability else None
+    lm = _cached(out_dir, "lmeval", eval_fingerprint(cfg, model_path, "lmeval"), lmeval) if ev.downstream else {}
+    tl = _cached(out_dir, "task_loss", eval_fingerprint(cfg, model_path, "task_loss"), losses) if ev.task_loss else {}
+    pp = _cached(out_dir, "perplexity", eval_fingerprint(cfg, model_path, "perplexity"), ppl) if ev.general_ability else None
     rows = _rows(name, lm, tl, pp, ev.confidence)
     write_table(out_dir, rows)
     return rows
