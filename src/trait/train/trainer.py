@@ -1,0 +1,124 @@
+"""One CPT stage on ``transformers.Trainer``: checkpoints, resume after a crash, loss log, atomic save.
+
+The same function runs on a laptop CPU and under ``accelerate launch`` on many GPUs (Trainer reads
+the distributed setup from the environment; see examples/accelerate/fsdp.yaml).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from trait.errors import TraitError
+from trait.io import read_json, write_json
+from trait.train.callbacks import LossLog, PackedCollator, last_good_checkpoint
+from trait.train.config import StageTrainConfig, TrainConfig
+from trait.ui import info
+
+FINAL, CHECKPOINTS, LOSS_LOG, STAGE_SUMMARY = "final", "checkpoints", "loss.jsonl", "stage.json"
+
+
+def training_args(out_dir: Path, stage_cfg: StageTrainConfig, train_cfg: TrainConfig, seed: int) -> Any:
+    """The TrainingArguments of a stage (also used by the throughput benchmark's plain Trainer)."""
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=str(out_dir / CHECKPOINTS), per_device_train_batch_size=train_cfg.batch_size,
+        gradient_accumulation_steps=train_cfg.grad_accum, learning_rate=stage_cfg.learning_rate,
+        num_train_epochs=stage_cfg.epochs, max_steps=stage_cfg.max_steps or -1,
+        warmup_steps=stage_cfg.warmup_ratio, lr_scheduler_type=stage_cfg.lr_scheduler,
+        weight_decay=stage_cfg.weight_decay, max_grad_norm=train_cfg.max_grad_norm, bf16=train_cfg.bf16,
+        activation_checkpointing=train_cfg.gradient_checkpointing, save_strategy="steps",
+        save_steps=train_cfg.save_steps, save_total_limit=train_cfg.save_total_limit,
+        logging_steps=train_cfg.logging_steps, include_num_input_tokens_seen="all", report_to="none",
+        seed=seed, data_seed=seed, dataloader_num_workers=train_cfg.dataloader_workers,
+        remove_unused_columns=False, dataloader_pin_memory=_has_accelerator())
+
+
+def train_stage(model_path: str | os.PathLike, dataset_dir: str | os.PathLike, out_dir: str | os.PathLike,
+                stage_cfg: StageTrainConfig, train_cfg: TrainConfig, seed: int,
+                *, callbacks: Sequence[Any] = ()) -> Path:
+    """Train ``model_path`` on the packed blocks in ``dataset_dir``; return ``out_dir/final``.
+
+    Checkpoints go to ``out_dir/checkpoints`` every ``save_steps``; a rerun after a crash resumes
+    from the newest complete one. A finished stage (``final`` exists) returns at once.
+    """
+    import torch
+    from datasets import load_from_disk
+    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer
+
+    out_dir = Path(out_dir)
+    final = out_dir / FINAL
+    if (final / "config.json").exists() and (out_dir / STAGE_SUMMARY).exists():
+        return final
+    if not Path(dataset_dir).is_dir():
+        raise TraitError(f"{dataset_dir}: packed dataset missing (run `trait build`)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dataset = load_from_disk(str(dataset_dir)).with_format("numpy")
+    if len(dataset) == 0 or "input_ids" not in dataset.column_names:
+        raise TraitError(f"{dataset_dir}: no packed input_ids blocks to train on")
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+    model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32)
+    args = training_args(out_dir, stage_cfg, train_cfg, seed)
+    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=PackedCollator(),
+                      processing_class=tokenizer, callbacks=[LossLog(out_dir / LOSS_LOG), *callbacks])
+    resume = last_good_checkpoint(out_dir / CHECKPOINTS, clean=trainer.is_world_process_zero())
+    start_step = read_json(resume / "trainer_state.json")["global_step"] if resume else 0
+    if resume:
+        info(f"{out_dir.name}: resuming from {resume.name} (step {start_step})")
+    t0 = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    wall = time.perf_counter() - t0
+    state = trainer.state
+    tokens_run = state.num_input_tokens_seen - _tokens_at(resume)
+    _save_final(trainer, final)
+    summary = {"model_in": str(model_path), "dataset": str(dataset_dir), "model": str(final),
+               "blocks": len(dataset), "seq_len": int(len(dataset[0]["input_ids"])),
+               "steps": state.global_step, "tokens": int(state.num_input_tokens_seen),
+               "resumed_from": str(resume) if resume else None, "start_step": start_step,
+               "final_loss": _last_loss(state.log_history), "train_loss": result.training_loss,
+               "wall_s": round(wall, 2), "tokens_per_s": round(tokens_run / wall, 2) if wall else None,
+               "bf16": train_cfg.bf16, "world_size": args.world_size,
+               "schedule": stage_cfg.model_dump(mode="json")}
+    if trainer.is_world_process_zero():
+        write_json(out_dir / STAGE_SUMMARY, summary)
+        info(f"{out_dir.name}: {summary['steps']} steps, {summary['tokens']} tokens, final loss "
+             f"{summary['final_loss']}, {summary['tokens_per_s']} tok/s")
+    trainer.accelerator.wait_for_everyone()  # other ranks read the summary after this
+    return final
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def stage_summary(out_dir: str | os.PathLike) -> dict[str, Any]:
+    return read_json(Path(out_dir) / STAGE_SUMMARY)
+
+
+def _save_final(trainer: Any, final: Path) -> None:
+    """Save into a temp folder, then rename: ``final`` is either absent or complete.
+    Every rank calls save_model (FSDP gathers the weights; the tokenizer is saved with them); only the
+    main process writes and renames."""
+    tmp = final.with_name(f".{final.name}.tmp")
+    if trainer.is_world_process_zero():
+        shutil.rmtree(tmp, ignore_errors=True)
+    trainer.save_model(str(tmp))
+    if trainer.is_world_process_zero():
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+
+
+def _tokens_at(checkpoint: Path | None) -> int:
+    return int(read_json(checkpoint / "trainer_state.json").get("num_input_tokens_seen", 0)) if checkpoint else 0
+
+
+def _last_loss(history: list[dict[str, Any]]) -> float | None:
+    losses = [h["loss"] for h in history if "loss" in h]
+    return float(losses[-1]) if losses else None

@@ -1,0 +1,83 @@
+"""run_build: the two CPT corpora from seed, selected, synthetic and replay files; the one-stage mix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trait.build.stage import run_build, stage_datasets
+from trait.config import config_from_dict
+from trait.errors import TraitError
+from trait.io import write_jsonl
+from trait.records import Doc, Passage
+from trait.steps import Step
+
+
+def _text(tag: str, n: int) -> str:
+    return (f"{tag} " * n)[: 6 * n]
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path):
+    """Seed, general corpus, a select step with 5 of its docs, a synthesize step with passages."""
+    write_jsonl(tmp_path / "seed.jsonl", [{"id": f"s{i}", "text": _text(f"seed{i}", 20)} for i in range(10)])
+    general = [{"id": f"g{i}", "text": _text(f"gen{i}", 30)} for i in range(40)]
+    write_jsonl(tmp_path / "general.jsonl", general)
+
+    def make(mode: str, **build):
+        cfg = config_from_dict({
+            "runs_dir": str(tmp_path / "runs"), "seed": 3,
+            "data": {"seed_corpus": [str(tmp_path / "seed.jsonl")],
+                     "general_corpus": [str(tmp_path / "general.jsonl")]},
+            "build": {"mode": mode, "seq_len": 32, "stage1_tokens": 1600, "stage2_tokens": 800,
+                      "stage1_replay_fraction": 0.25, "stage2_replay_fraction": 0.1, "max_epochs": 3, **build},
+            "train": {"base_model": "tiny-random"}})
+        select = Step(cfg.run_dir, "select", {"fixture": 1})
+        write_jsonl(select.start() / "selected.jsonl.gz",
+                    [Doc(id=g["id"], text=g["text"], source=str(tmp_path / "general.jsonl"), line=i + 1)
+                     for i, g in enumerate(general[:5])])
+        synth = Step(cfg.run_dir, "synthesize", {"fixture": 1})
+        write_jsonl(synth.start() / "passages.jsonl",
+                    [Passage(id=f"p{i}", text=_text(f"passage{i}", 25), problem_ids=[f"q{i}"], tasks=["t"])
+                     for i in range(4)])
+        return cfg, select, synth
+    return make
+
+
+def test_two_stage_build_records_the_mix(inputs):
+    cfg, select, synth = inputs("two_stage")
+    step = run_build(cfg, select, synth)
+    s = step.summary()
+    assert set(stage_datasets(step)) == {"stage1", "stage2"}
+    mix1, mix2 = s["mix"]["stage1"], s["mix"]["stage2"]
+    assert mix1["replay"] == 400 and mix1["seed"] + mix1["selected"] == 1200
+    assert mix2["replay"] == 80 and mix2["synthetic"] == 720  # 4 passages x 151 tokens, repeated
+    assert s["stages"]["stage2"]["sources"]["synthetic"]["epochs"] > 1
+    assert s["stages"]["stage1"]["sources"]["replay"]["excluded"] == 5  # selected docs never replayed
+    assert run_build(cfg, select, synth).path == step.path  # unchanged: skipped
+
+
+def test_one_stage_mix_uses_the_same_tokens_per_source(inputs):
+    two = run_build(*inputs("two_stage")).summary()["mix"]
+    one = run_build(*inputs("one_stage")).summary()
+    assert set(one["stages"]) == {"one_stage"}
+    mix = one["mix"]["one_stage"]
+    for name in ("seed", "selected"):
+        assert mix[name] == two["stage1"][name]
+    assert mix["synthetic"] == two["stage2"]["synthetic"]
+    assert mix["replay"] == two["stage1"]["replay"] + two["stage2"]["replay"]
+
+
+def test_shortfall_is_in_the_summary(inputs):
+    cfg, select, synth = inputs("two_stage", max_epochs=1)
+    s = run_build(cfg, select, synth).summary()
+    assert s["stages"]["stage2"]["sources"]["synthetic"]["short_by"] == 720 - 604
+    assert any("synthetic" in w and "short by" in w for w in s["warnings"])
+
+
+def test_missing_upstream_output_is_one_clear_error(inputs):
+    cfg, select, synth = inputs("two_stage")
+    (synth.path / "passages.jsonl").unlink()
+    with pytest.raises(TraitError, match="passages.jsonl: missing"):
+        run_build(cfg, select, synth)
