@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,27 @@ SMALL = ["evaluate.limit=3", "evaluate.num_fewshot=1", "evaluate.fewshot_pool=4"
 
 
 @pytest.fixture
-def eval_cfg(tmp_path, tiny_model) -> TraitConfig:
-    """The math example's tasks and held-out text, tiny budgets, the tiny model as base."""
-    return load_config(EXAMPLE_CONFIG, SMALL + [f"runs_dir={tmp_path / 'runs'}", f"train.base_model={tiny_model}"])
+def make_cfg(tmp_path, tiny_model) -> Callable[..., TraitConfig]:
+    """The math example's tasks and held-out text, tiny budgets, the tiny model as base (+ overrides)."""
+    def make(*overrides: str) -> TraitConfig:
+        return load_config(EXAMPLE_CONFIG, SMALL + [f"runs_dir={tmp_path / 'runs'}", f"train.base_model={tiny_model}",
+                                                    *overrides])
+    return make
+
+
+@pytest.fixture
+def eval_cfg(make_cfg) -> TraitConfig:
+    return make_cfg()
+
+
+@pytest.fixture
+def completions_server(tiny_model):
+    """A live OpenAI-compatible completions server over the tiny model."""
+    from eval_completions_server import CompletionsServer
+
+    server = CompletionsServer(tiny_model).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLE_CONFIG, SMALL
 
-from trait.config import load_config
 from trait.errors import TraitError
 from trait.evaluate.lmeval_tasks import task_manager, write_lmeval_tasks
 from trait.io import read_jsonl
@@ -16,7 +14,7 @@ def test_yamls_load_in_task_manager_with_fewshot_from_train(eval_cfg, tmp_path):
     assert sorted(gen.tasks) == ["gsm8k", "mawps", "svamp"] and not gen.skipped
     tm = task_manager(gen.folder)
     assert sorted(tm.all_tasks) == ["trait_gsm8k", "trait_mawps", "trait_svamp"]
-    loaded = tm.load_task_or_group(gen.lmeval_names)
+    loaded = tm.load(gen.lmeval_names)["tasks"]
     for name, task in loaded.items():
         info = gen.tasks[name.removeprefix("trait_")]
         assert len(task.test_docs()) == info.n_test == 3
@@ -46,17 +44,17 @@ def test_gold_answers_and_targets_come_from_the_task_file(eval_cfg, tmp_path):
         assert "<<" not in d["target"]  # calculator annotations stripped by the task loader
 
 
-def test_task_without_answers_is_skipped_and_reported(tmp_path, tiny_model, example_data):
-    cfg = load_config(EXAMPLE_CONFIG, SMALL + ["tasks.0.answer_field=null"])
+def test_task_without_answers_is_skipped_and_reported(make_cfg, tmp_path):
+    cfg = make_cfg("tasks.0.answer_field=null")
     gen = write_lmeval_tasks(cfg, tmp_path / "t")
     assert "gsm8k" in gen.skipped and "answer" in gen.skipped["gsm8k"]
     assert sorted(gen.tasks) == ["mawps", "svamp"]
 
 
-def test_bad_task_file_is_one_clear_error(tmp_path):
+def test_bad_task_file_is_one_clear_error(make_cfg, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "1+1?", "answer": 2}\n{"question": "2+2?"\n')
-    cfg = load_config(EXAMPLE_CONFIG, SMALL + [f"tasks.2.train={bad}", "tasks.2.split_field=null",
-                                               "tasks.2.holdout_fraction=0.5", "tasks.2.id_field=null"])
+    cfg = make_cfg(f"tasks.2.train={bad}", "tasks.2.split_field=null", "tasks.2.holdout_fraction=0.5",
+                   "tasks.2.id_field=null")
     with pytest.raises(TraitError, match=r"bad\.jsonl:2"):
         write_lmeval_tasks(cfg, tmp_path / "t")

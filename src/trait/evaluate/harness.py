@@ -24,10 +24,13 @@ def _model_args(ev: EvaluateConfig, model_path: Path) -> tuple[str, dict[str, An
     if ev.backend == "local-completions":
         args: dict[str, Any] = {"base_url": ev.base_url, "model": ev.api_model or str(model_path),
                                 "max_gen_toks": ev.max_gen_tokens, "num_concurrent": ev.batch_size}
+        # Prompts go as text (every server takes it); a local tokenizer, when there is one, only
+        # lets lm-eval measure prompt lengths.
+        args["tokenized_requests"] = False
         if (Path(model_path) / "config.json").exists():
             args |= {"tokenizer_backend": "huggingface", "tokenizer": str(model_path)}
-        else:  # no local tokenizer: send text, not token ids
-            args |= {"tokenizer_backend": "none", "tokenized_requests": False}
+        else:
+            args["tokenizer_backend"] = "none"
         return "local-completions", args
     return "hf", {"pretrained": str(model_path), "dtype": ev.dtype}  # device: simple_evaluate's argument
 
