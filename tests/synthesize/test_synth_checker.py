@@ -26,6 +26,9 @@ def test_extraction_marks_trailing_chatter_and_implicit_answers():
     assert text[: ex.end] == "Answer: 8" and ex.explicit
     assert not extract_answer("we get 9").explicit
     assert extract_answer("no digits at all") is None
+    # Prose after "the answer is" is not an answer: the last number is used instead (implicit).
+    ex = extract_answer("It costs 7. The final answer is based on the steps of 1 and 2")
+    assert ex.answer == "2" and not ex.explicit
 
 
 @pytest.mark.parametrize("pred,gold", [

@@ -19,7 +19,7 @@ from trait.synthesize.rounds import run_jobs
 from trait.synthesize.stage import summarize
 from trait.tasks import TaskSpec
 
-GOLD = re.compile(r"The correct final answer is (\S+?)\.")
+GOLD = re.compile(r"The correct result is (\S+?)\.")
 LESSON = ("Both problems turn a story into arithmetic on quantities; one adds parts while the other "
           "compares them, and the lesson is to name each quantity before computing.")
 
@@ -132,5 +132,7 @@ def test_check_paragraph_reasons():
     assert check_paragraph("I do not know how to do this one", p, spec, 3)[0] == "no_answer"
     assert check_paragraph("Answer: 5", p, spec, 3)[0] == "too_short"
     assert check_paragraph("Two plus three makes five. Answer: 6", p, spec, 3)[:2] == ("disagrees", "6")
+    loop = "Two plus three is five. " + "The final answer is based on the steps. " * 3 + "Answer: 5"
+    assert check_paragraph(loop, p, spec, 3)[0] == "repetitive"
     reason, answer, kept = check_paragraph("Two plus three is 5 in total", p, spec, 3)
     assert (reason, answer) == ("ok", "5") and kept.endswith("\nAnswer: 5")  # implicit answer made explicit

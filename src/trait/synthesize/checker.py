@@ -57,6 +57,8 @@ def extract_answer(text: str) -> Extracted | None:
     found: list[tuple[int, str, int]] = list(_boxed(text))
     for pattern in (_ANSWER_LINE, _HASHES, _ANSWER_IS):
         for m in pattern.finditer(text):
+            if pattern is _ANSWER_IS and not _looks_like_answer(m.group(1)):
+                continue  # "the answer is based on the steps of 1": prose, not an answer
             found.append((m.start(1), m.group(1), _line_end(text, m.start(1))))
     found = [(s, clean_answer(a), e) for s, a, e in found if clean_answer(a)]
     if found:
@@ -69,6 +71,12 @@ def extract_answer(text: str) -> Extracted | None:
         m = numbers[-1]
         return Extracted(clean_answer(m.group(0)), _line_end(text, m.end()), False)
     return None
+
+
+def _looks_like_answer(phrase: str) -> bool:
+    """A value (number, money, LaTeX, expression) or a short phrase, not a clause of prose."""
+    p = phrase.strip().lstrip("*$( ").replace("−", "-")
+    return bool(p) and (p[0].isdigit() or p[0] in "-.\\" or len(p.split()) <= 3)
 
 
 def clean_answer(answer: str) -> str:

@@ -10,6 +10,7 @@ requests and the LLM cache answers all of them: no call is ever paid twice.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +79,7 @@ class Piece:
 def hint_for(problem: Problem, mode: str, prompts: Prompts) -> str:
     """The gold hint the generator sees: small models explain a given answer far better than they guess."""
     if mode == "none" or problem.answer is None:
-        return ""
+        return prompts.render("hint_none")
     if mode == "solution" and problem.solution:
         return prompts.render("hint_solution", answer=problem.answer, solution=problem.solution)
     return prompts.render("hint_answer", answer=problem.answer)
@@ -100,9 +101,23 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int)
     reasoning_words = len(body[: ex.end].split())
     if reasoning_words < min_words:
         return "too_short", ex.answer, kept
+    if is_repetitive(kept):
+        return "repetitive", ex.answer, kept
     if problem.answer is not None and not answers_match(ex.answer, problem.answer, spec.checker):
         return "disagrees", ex.answer, kept
     return "ok", ex.answer, kept
+
+
+def is_repetitive(text: str, times: int = 3, min_words: int = 4) -> bool:
+    """A sentence of ``min_words``+ words said ``times`` times: the loop small models fall into."""
+    seen: dict[str, int] = {}
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        norm = " ".join(re.findall(r"\w+", sentence.casefold()))
+        if len(norm.split()) >= min_words:
+            seen[norm] = seen.get(norm, 0) + 1
+            if seen[norm] >= times:
+                return True
+    return False
 
 
 class PassageJob:
@@ -168,7 +183,8 @@ class PassageJob:
         tokens = {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens}
         if slot == ENLIGHTENMENT:
             text = result.text.strip()
-            reason = "empty" if not text else "too_short" if len(text.split()) < self.s.min_enlightenment_words else "ok"
+            reason = ("empty" if not text else "too_short" if len(text.split()) < self.s.min_enlightenment_words
+                      else "repetitive" if is_repetitive(text) else "ok")
             return Attempt(reason, text=text, **tokens)
         p = self.group.problems[slot]
         reason, answer, kept = check_paragraph(result.text, p, self.s.tasks[p.task], self.s.min_paragraph_words)

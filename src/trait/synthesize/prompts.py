@@ -14,24 +14,25 @@ from string import Template
 
 from trait.errors import ConfigError
 
-PROMPTS_VERSION = "1"
+PROMPTS_VERSION = "2"
 
 DEFAULT_TEMPLATES: dict[str, str] = {
     "system": "You are a patient mathematics teacher who writes clear, correct textbook explanations.",
     # One request per problem: small models manage one problem at a time far better than a whole passage.
+    # The hint comes last, ending in the exact answer line: on SmolLM2-135M this raised gold agreement
+    # from 3/9 to 5/9 on a probe of GSM8K/SVAMP/MAWPS problems (hint in the middle, generic answer line).
     "paragraph": (
         "Task: $task. $description\n"
         "Problem: $problem\n"
+        "Write one paragraph that explains how to solve this problem step by step, saying which rule or "
+        "idea of the domain each step uses and why it leads to the answer.\n"
         "${hint}"
-        "Write one paragraph that solves this problem step by step. Say which idea or rule of the domain "
-        "each step uses and why it leads to the answer. End with a final line of the form "
-        "\"Answer: <final answer>\"."
     ),
-    "hint_answer": "The correct final answer is $answer. Explain how to reach it; do not say it was given.\n",
+    "hint_none": "End your paragraph with a line of the form \"Answer: <final answer>\".",
+    "hint_answer": "The correct result is $answer. End your paragraph with the line \"Answer: $answer\".",
     "hint_solution": (
-        "Reference solution:\n$solution\n"
-        "The correct final answer is $answer. Explain this solution in your own words; "
-        "do not say it was given.\n"
+        "Follow this worked solution:\n$solution\n"
+        "End your paragraph with the line \"Answer: $answer\"."
     ),
     # Given the problems (not the paragraphs): shorter prompts, and the lesson must not parrot one solution.
     "enlightenment": (
@@ -47,13 +48,14 @@ DEFAULT_TEMPLATES: dict[str, str] = {
 
 # Which templates shape which request kind: their hash seeds the request (so keys change with them).
 REQUEST_TEMPLATES = {
-    "paragraph": ("system", "paragraph", "hint_answer", "hint_solution"),
+    "paragraph": ("system", "paragraph", "hint_none", "hint_answer", "hint_solution"),
     "enlightenment": ("system", "enlightenment", "enlightenment_item"),
 }
 
 PLACEHOLDERS: dict[str, set[str]] = {
     "system": set(),
     "paragraph": {"task", "description", "problem", "hint"},
+    "hint_none": set(),
     "hint_answer": {"answer"},
     "hint_solution": {"answer", "solution"},
     "enlightenment": {"n", "problems"},
