@@ -7,8 +7,11 @@ needed to audit or reproduce it is saved beside the model: the exact training an
 
 from __future__ import annotations
 
+import json
 import random
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,14 @@ def normalize(text: str, max_chars: int) -> str:
     collapsing them would not change a single token the model sees and would cost ~40% of the time.
     """
     return " ".join(_PUNCT.split(text[:max_chars].replace("\n", " ").lower()))
+
+
+# Run by a fresh interpreter (see FastTextScorer._train): argv = train file, params json, model path.
+_TRAIN_CHILD = """
+import json, sys
+import fasttext
+fasttext.train_supervised(input=sys.argv[1], verbose=0, **json.loads(sys.argv[2])).save_model(sys.argv[3])
+"""
 
 
 def _settings(settings: Any) -> Any:
@@ -60,8 +71,6 @@ class FastTextScorer:
 
     def fit(self, positives: Sequence[str], negatives: Sequence[str], out_dir: Path,
             seed: int) -> dict[str, Any]:
-        import fasttext
-
         if len(positives) < 2 or len(negatives) < 2:
             raise TraitError(f"classifier: need at least 2 seed and 2 general docs (got {len(positives)} "
                              f"and {len(negatives)})")
@@ -78,13 +87,7 @@ class FastTextScorer:
         self._write_labelled(out_dir / "train.txt", train)
         self._write_labelled(out_dir / "heldout.txt", held)
         params = self.hyperparameters(seed)
-        try:
-            model = fasttext.train_supervised(input=str(out_dir / "train.txt"), verbose=0, **params)
-        except RuntimeError as e:  # e.g. "Encountered NaN" on tiny, repetitive text
-            raise TraitError(f"classifier: fastText training failed ({e}); the seed or general "
-                             "documents are too few or too uniform") from None
-        self.model = model
-        model.save_model(str(out_dir / "model.bin"))
+        self.model, params = self._train(str(out_dir / "train.txt"), params, str(out_dir / "model.bin"))
         held_scores = self._predict_normalized([t for _, t in held])
         metrics = binary_metrics([1 if lab == POS else 0 for lab, _ in held], held_scores)
         metrics.update(n_train=len(train), n_train_pos=len(pos_train), n_train_neg=len(neg_train))
@@ -94,6 +97,31 @@ class FastTextScorer:
         info(f"classifier: held-out ROC-AUC {metrics['roc_auc']:.4f}, precision {metrics['precision']:.3f}, "
              f"recall {metrics['recall']:.3f}, F1 {metrics['f1']:.3f} ({metrics['n_heldout']} held-out docs)")
         return metrics
+
+    @staticmethod
+    def _train(path: str, params: dict[str, Any], model_path: str,
+               attempts: int = 4) -> tuple[Any, dict[str, Any]]:
+        """Train in a fresh process; on "Encountered NaN" (training diverged, common on small corpora)
+        retry with half the learning rate and the next seed. ``params.json`` records what worked.
+
+        Why a fresh process: fastText (0.9.2 wheel) gives different models for identical inputs once
+        a process has trained a few models before (heap state leaks into training); a new process
+        trains bit-for-bit repeatably, which the run's reproducibility needs (~0.3 s per fit).
+        """
+        import fasttext
+
+        for attempt in range(attempts):
+            run = subprocess.run([sys.executable, "-c", _TRAIN_CHILD, path, json.dumps(params), model_path],
+                                 check=False, capture_output=True, text=True)
+            if run.returncode == 0:
+                return fasttext.load_model(model_path), params
+            error = (run.stderr.strip().splitlines() or ["no output"])[-1]
+            if "NaN" not in error or attempt == attempts - 1:
+                raise TraitError(f"classifier: fastText training failed ({error}); the seed or general "
+                                 "documents are too few or too uniform")
+            info(f"classifier: training diverged (lr={params['lr']}); retrying with lr={params['lr'] / 2}")
+            params = {**params, "lr": params["lr"] / 2, "seed": params["seed"] + 1}
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _write_labelled(path: Path, rows: list[tuple[str, str]]) -> None:
@@ -118,7 +146,7 @@ class FastTextScorer:
         return np.clip(out, 0.0, 1.0)
 
     @classmethod
-    def load(cls, out_dir: Path) -> "FastTextScorer":
+    def load(cls, out_dir: Path) -> FastTextScorer:
         import fasttext
 
         out_dir = Path(out_dir)

@@ -40,7 +40,7 @@ class QualityConfig(Section):
     heldout_fraction: float = Field(0.2, gt=0, lt=1, description="scorer=model: labels kept for MAE/Spearman.")
 
     @model_validator(mode="after")
-    def _model_needs_labels(self) -> "QualityConfig":
+    def _model_needs_labels(self) -> QualityConfig:
         if self.scorer == "model" and not self.labels:
             raise ValueError("select.quality.scorer=model needs select.quality.labels (a jsonl of labelled docs)")
         return self
@@ -70,7 +70,7 @@ class ExecutorConfig(Section):
     ray_mem_per_cpu_gb: float = Field(2.0, gt=0)
 
     @model_validator(mode="after")
-    def _slurm_needs_partition(self) -> "ExecutorConfig":
+    def _slurm_needs_partition(self) -> ExecutorConfig:
         if self.kind == "slurm" and not self.slurm_partition:
             raise ValueError("select.executor.kind=slurm needs select.executor.slurm_partition")
         return self
@@ -125,7 +125,7 @@ class BootstrapConfig(Section):
     include_seed: bool = Field(False, description="Keep the seed docs among the positives of later rounds.")
 
     @model_validator(mode="after")
-    def _fractions(self) -> "BootstrapConfig":
+    def _fractions(self) -> BootstrapConfig:
         if self.top_fraction + self.bottom_fraction > 1:
             raise ValueError("select.bootstrap: top_fraction + bottom_fraction must be <= 1")
         return self
@@ -150,7 +150,7 @@ class SelectConfig(Section):
         None, description="User-labelled general-corpus docs, jsonl {id, label 0/1}: precision estimate in the summary.")
 
     @model_validator(mode="after")
-    def _one_rule(self) -> "SelectConfig":
+    def _one_rule(self) -> SelectConfig:
         if self.threshold is not None and self.keep_fraction is not None:
             raise ValueError("set either select.threshold or select.keep_fraction, not both")
         if self.threshold is None and self.keep_fraction is None:

@@ -1,0 +1,139 @@
+"""``trait select``: classify -> score -> choose, three versioned steps.
+
+Each step's hash covers only what changes its output, so changing ``select.keep_fraction`` (or a
+dedup/decontamination setting) re-runs only the choose step: the classifier is not retrained and
+the general corpus is not re-scored.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+from trait.config import TraitConfig
+from trait.errors import BadInputError, TraitError
+from trait.io import ReadStats, iter_docs, write_jsonl
+from trait.records import Doc
+from trait.select.score import build_pipeline, collect_summary, make_executor, run_pipeline
+from trait.select.scorer import make_scorer
+from trait.steps import Step, fingerprint
+from trait.ui import info
+
+
+def _reader_settings(cfg: TraitConfig) -> dict[str, Any]:
+    d = cfg.data
+    return {"text_key": d.text_key, "id_key": d.id_key, "on_bad_record": d.on_bad_record}
+
+
+def classify_settings(cfg: TraitConfig) -> dict[str, Any]:
+    """What the trained scorer depends on: the data it learns from, its settings, the seed."""
+    sel = cfg.select
+    return {"method": sel.method, "classifier": sel.classifier,
+            "scorer": getattr(sel, sel.method, None),  # the method's own section, when it has one
+            "seed": cfg.seed, "seed_corpus": fingerprint(cfg.data.seed_corpus),
+            "general_corpus": fingerprint(cfg.data.general_corpus), **_reader_settings(cfg)}
+
+
+def score_settings(cfg: TraitConfig) -> dict[str, Any]:
+    """What the score shards depend on (besides the classifier). Worker counts, batch size and the
+    executor kind do not change a single score, so they are left out: a run started locally can be
+    finished on Slurm. ``tasks`` sets the shard layout, so it is in."""
+    q = cfg.select.quality
+    quality = q.model_dump(mode="json", exclude={"min_score"}) if q.scorer == "model" else {"scorer": q.scorer}
+    if q.scorer == "model":
+        quality["labels"] = fingerprint([q.labels])[0]
+    return {"general_corpus": fingerprint(cfg.data.general_corpus), "quality": quality,
+            "tasks": cfg.select.executor.tasks, **_reader_settings(cfg)}
+
+
+def _docs(cfg: TraitConfig, paths: list[str], stats: ReadStats) -> Iterator[Doc]:
+    return iter_docs(paths, text_key=cfg.data.text_key, id_key=cfg.data.id_key,
+                     on_error=cfg.data.on_bad_record, stats=stats)
+
+
+def sample_training_docs(cfg: TraitConfig) -> tuple[list[Doc], list[Doc], dict[str, Any]]:
+    """Positives = seed docs (at most ``max_seed_docs``, sampled with the seed); negatives = as many
+    general docs, reservoir-sampled with the seed in one streaming pass (any corpus size)."""
+    rng = random.Random(cfg.seed)
+    seed_stats, general_stats = ReadStats(), ReadStats()
+    positives = list(_docs(cfg, cfg.data.seed_corpus, seed_stats))
+    cap = cfg.select.classifier.max_seed_docs
+    if cap is not None and len(positives) > cap:
+        positives = rng.sample(positives, cap)
+    if len(positives) < 2:
+        raise BadInputError(f"data.seed_corpus: need at least 2 usable seed documents (got {len(positives)})")
+    k, negatives = len(positives), []
+    for i, doc in enumerate(_docs(cfg, cfg.data.general_corpus, general_stats)):
+        if i < k:
+            negatives.append(doc)
+        elif (j := rng.randrange(i + 1)) < k:
+            negatives[j] = doc
+    if len(negatives) < k:
+        info(f"classify: general corpus has only {len(negatives)} docs for {k} seed docs: fewer negatives")
+    return positives, negatives, {"seed_read": seed_stats.to_dict(), "general_read": general_stats.to_dict()}
+
+
+def run_classify(cfg: TraitConfig) -> Step:
+    step = Step(cfg.run_dir, "classify", classify_settings(cfg))
+    if step.done:
+        info(f"classify: up to date ({step.path})")
+        return step
+    out = step.start()
+    positives, negatives, read = sample_training_docs(cfg)
+    # The exact documents the scorer learned from (the texts themselves are in its train/held-out files).
+    write_jsonl(out / "training_docs.jsonl", [{"label": label, "id": d.id, "source": d.source, "line": d.line}
+                                              for label, docs in ((1, positives), (0, negatives)) for d in docs])
+    scorer = make_scorer(cfg.select.method, cfg.select)
+    metrics = scorer.fit([d.text for d in positives], [d.text for d in negatives], out / "model", cfg.seed)
+    step.complete({"method": cfg.select.method, "metrics": metrics, "n_positives": len(positives),
+                   "n_negatives": len(negatives), **read})
+    return step
+
+
+def run_score(cfg: TraitConfig, classify: Step) -> Step:
+    sel = cfg.select
+    step = Step(cfg.run_dir, "score", score_settings(cfg), deps=(classify,))
+    if step.done:
+        info(f"score: up to date ({step.path})")
+        return step
+    out = step.start()
+    quality_dir = None
+    if sel.quality.scorer == "model":
+        from trait.select.quality import ModelQuality
+
+        quality_dir = out / "quality_model"
+        if not (quality_dir / "model.joblib").exists():
+            ModelQuality.fit(sel.quality, quality_dir, cfg.seed, text_key=cfg.data.text_key,
+                             on_error=cfg.data.on_bad_record)
+    pipeline = build_pipeline(cfg.data.general_corpus, out, method=sel.method, model_dir=classify.path / "model",
+                              quality=sel.quality.scorer, quality_dir=quality_dir,
+                              batch_size=sel.executor.batch_size, text_key=cfg.data.text_key,
+                              id_key=cfg.data.id_key, on_error=cfg.data.on_bad_record)
+    executor = make_executor(sel.executor, pipeline, out / "datatrove", job_name=f"trait-score-{cfg.run}")
+    if not run_pipeline(executor, out):
+        raise TraitError(f"score: tasks submitted to {sel.executor.kind} ({out / 'datatrove'}); rerun the "
+                         "same command when they have finished to complete the step")
+    summary = collect_summary(out)
+    if summary["docs_scored"] != summary["docs_read"]:
+        raise TraitError(f"score: {summary['docs_read']} docs read but {summary['docs_scored']} scored "
+                         f"({out}): rerun to redo the incomplete tasks")
+    summary.update(method=sel.method, quality=sel.quality.scorer, executor=sel.executor.kind,
+                   tasks=sel.executor.tasks)
+    if quality_dir is not None:
+        from trait.io import read_json
+
+        summary["quality_model"] = read_json(quality_dir / "metrics.json")
+    step.complete(summary)
+    info(f"score: {summary['docs_scored']} docs scored, {summary['docs_skipped']} skipped "
+         f"{summary['skipped'] or ''} -> {out / 'scores'}")
+    return step
+
+
+def run_select(cfg: TraitConfig) -> Step:
+    """Classify, score, choose; returns the choose step (its folder holds the selected docs)."""
+    classify = run_classify(cfg)
+    score = run_score(cfg, classify)
+    from trait.select.choose import run_choose
+
+    return run_choose(cfg, score, classify)
