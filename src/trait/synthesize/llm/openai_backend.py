@@ -22,14 +22,8 @@ from typing import Any
 
 import openai
 import orjson
+import tenacity as tn
 from aiolimiter import AsyncLimiter
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from trait.errors import TraitError
 from trait.synthesize.config import LLMConfig
@@ -37,6 +31,13 @@ from trait.synthesize.llm.base import ChatRequest, ChatResult, LLMFailure, Progr
 
 DUMMY_KEY = "sk-local-no-key"  # local servers ignore the key, but the client insists on one
 SLOTS_PER_CLIENT = 16
+LIMIT_WINDOW_S = 10.0
+
+
+def _limiter(per_minute: float) -> AsyncLimiter:
+    """A bucket refilled over 10 s: the rate holds, and a minute's quota never leaves in one burst."""
+    window = LIMIT_WINDOW_S if per_minute * LIMIT_WINDOW_S / 60 >= 1 else 60.0
+    return AsyncLimiter(per_minute * window / 60, window)
 
 
 class CallError(Exception):
@@ -109,8 +110,8 @@ class OpenAIBackend:
                         ) -> list[ChatResult | LLMFailure]:
         cfg = self.cfg
         results: list[ChatResult | LLMFailure | None] = [None] * len(requests)
-        rpm = AsyncLimiter(cfg.requests_per_minute, 60) if cfg.requests_per_minute else None
-        tpm = AsyncLimiter(cfg.tokens_per_minute, 60) if cfg.tokens_per_minute else None
+        rpm = _limiter(cfg.requests_per_minute) if cfg.requests_per_minute else None
+        tpm = _limiter(cfg.tokens_per_minute) if cfg.tokens_per_minute else None
         todo = iter(range(len(requests)))
         workers = min(cfg.concurrency, len(requests))
         # httpx's pool does O(in-flight) work per request: a client per 16 slots keeps that flat.
@@ -150,19 +151,19 @@ class OpenAIBackend:
                 await tpm.acquire(min(_token_estimate(req), tpm.max_rate))
             return await self._call(client, req)
 
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.cfg.max_retries + 1), wait=self._wait,
-                                 retry=retry_if_exception(lambda e: isinstance(e, CallError) and e.retry),
+        retrying = tn.AsyncRetrying(stop=tn.stop_after_attempt(self.cfg.max_retries + 1), wait=self._wait,
+                                 retry=tn.retry_if_exception(lambda e: isinstance(e, CallError) and e.retry),
                                  reraise=True)
         try:
             return await retrying(attempt)
         except CallError as e:
             return LLMFailure(reason=e.reason, attempts=tries, key=req.key)
 
-    def _wait(self, state: RetryCallState) -> float:
+    def _wait(self, state: tn.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, CallError) and exc.retry_after is not None:
             return min(exc.retry_after, self.cfg.backoff_max_s)
-        return wait_exponential_jitter(initial=self.cfg.backoff_s, max=self.cfg.backoff_max_s)(state)
+        return tn.wait_random_exponential(multiplier=self.cfg.backoff_s, max=self.cfg.backoff_max_s)(state)
 
     async def _call(self, client: openai.AsyncOpenAI, req: ChatRequest) -> ChatResult:
         """One HTTP try, every outcome mapped to a result, a ``CallError`` or a fatal ``TraitError``."""

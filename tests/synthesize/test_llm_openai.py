@@ -1,0 +1,186 @@
+"""The OpenAI-compatible backend against a real local HTTP server that misbehaves on purpose."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from trait.errors import TraitError
+from trait.synthesize.config import LLMConfig
+from trait.synthesize.llm import ChatResult, LLMFailure, chat_request, make_llm
+from trait.testing.openai_server import Behaviour, OpenAIServer, reply_text
+
+KEY_ENV = "TRAIT_TEST_LLM_KEY"
+SECRET = "sk-test-5ecret-do-not-leak-0123456789"
+
+
+def cfg_for(server: OpenAIServer, **kw) -> LLMConfig:
+    base = {"backend": "openai", "base_url": server.url, "model": "fake-model", "api_key_env": KEY_ENV,
+            "concurrency": 8, "timeout_s": 2.0, "max_retries": 3, "backoff_s": 0.01, "backoff_max_s": 0.05,
+            "max_tokens": 32}
+    return LLMConfig(**{**base, **kw})
+
+
+def requests_for(cfg: LLMConfig, n: int, tag: str = "q") -> list:
+    return [chat_request(cfg, [("system", "be brief"), ("user", f"{tag} {i}")], seed=i) for i in range(n)]
+
+
+def llm_for(cfg: LLMConfig, tmp_path: Path):
+    return make_llm(cfg, cache_path=tmp_path / "cache.sqlite", failures_path=tmp_path / "failures.jsonl")
+
+
+def failures(tmp_path: Path) -> list[dict]:
+    path = tmp_path / "failures.jsonl"
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()] if path.exists() else []
+
+
+def test_completes_despite_every_kind_of_fault(tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    rates = {"hang": .06, "429": .1, "500": .1, "truncated": .08, "malformed": .08, "empty_choices": .08}
+    behaviour = Behaviour(fault_rates=rates, fault_attempts=1, retry_after_s=0.05, api_key=SECRET)
+    with OpenAIServer(behaviour) as srv:
+        cfg = cfg_for(srv, timeout_s=0.5)
+        reqs = requests_for(cfg, 120)
+        llm = llm_for(cfg, tmp_path)
+        out = llm.generate(reqs, show_progress=False)
+        stats = llm.stats()
+        llm.close()
+    assert all(isinstance(r, ChatResult) for r in out), [r for r in out if isinstance(r, LLMFailure)][:3]
+    assert [r.text for r in out] == [reply_text(q.payload()) for q in reqs]
+    faulted = sum(srv.stats.faults.values())
+    assert set(srv.stats.faults) == set(rates) and faulted > 20  # every fault kind really happened
+    assert stats["completed"] == 120 and stats["failed"] == 0
+    assert stats["attempts"] == 120 + faulted == srv.stats.to_dict()["total_requests"]
+    assert max(srv.stats.requests.values()) == 2  # one fault, one retry: nothing more
+    assert max(srv.stats.served.values()) == 1 and srv.stats.unauthorized == 0
+
+
+def test_retries_are_bounded_and_failures_recorded_without_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, SECRET)
+    doomed = {"q 1": "500", "q 2": "malformed", "q 3": "hang", "q 4": "empty_choices"}
+
+    def fault(body, attempt):
+        return doomed.get(body["messages"][-1]["content"])
+
+    with OpenAIServer(Behaviour(fault_fn=fault, api_key=SECRET)) as srv:
+        cfg = cfg_for(srv, max_retries=2, timeout_s=0.3)
+        reqs = requests_for(cfg, 8)
+        llm = llm_for(cfg, tmp_path)
+        out = llm.generate(reqs, show_progress=False)
+        stats = llm.stats()
+        llm.close()
+    bad = {i for i, r in enumerate(out) if isinstance(r, LLMFailure)}
+    assert bad == {1, 2, 3, 4}
+    for i in bad:
+        assert srv.stats.requests[reqs[i].key] == 3 and out[i].attempts == 3  # 1 try + max_retries
+    assert [out[i].kind for i in (1, 2, 3, 4)] == ["http 500", "malformed response", "timeout", "malformed response"]
+    recorded = failures(tmp_path)
+    assert {f["key"] for f in recorded} == {reqs[i].key for i in bad}
+    assert all(f["reason"] and f["attempts"] == 3 for f in recorded)
+    assert stats["failed"] == 4 and stats["failure_reasons"] == {"http 500": 1, "malformed response": 2, "timeout": 1}
+    for path in tmp_path.rglob("*"):  # cache, its WAL, the failures file: the key is in none of them
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_failures_are_retried_by_the_next_run_not_replayed(tmp_path):
+    broken = {"on": True}
+    with OpenAIServer(Behaviour(fault_fn=lambda body, n: "500" if broken["on"] and "q 0" in str(body) else None)
+                      ) as srv:
+        cfg = cfg_for(srv, max_retries=0)
+        reqs = requests_for(cfg, 3)
+        first = llm_for(cfg, tmp_path).generate(reqs, show_progress=False)
+        assert isinstance(first[0], LLMFailure) and all(isinstance(r, ChatResult) for r in first[1:])
+        broken["on"] = False
+        llm = llm_for(cfg, tmp_path)
+        second = llm.generate(reqs, show_progress=False)
+        assert [r.text for r in second] == [reply_text(q.payload()) for q in reqs]
+        assert [r.cached for r in second] == [False, True, True]
+        assert llm.stats()["cache_hits"] == 2 and llm.stats()["sent"] == 1
+        assert srv.stats.requests[reqs[0].key] == 2 and srv.stats.requests[reqs[1].key] == 1
+
+
+def test_retry_after_is_honoured(tmp_path):
+    with OpenAIServer(Behaviour(fault_fn=lambda body, n: "429" if n == 1 else None, retry_after_s=0.6)) as srv:
+        cfg = cfg_for(srv, backoff_s=0.01, backoff_max_s=5)
+        reqs = requests_for(cfg, 3)
+        out = llm_for(cfg, tmp_path).generate(reqs, show_progress=False)
+    assert all(isinstance(r, ChatResult) for r in out)
+    for q in reqs:
+        first, second = srv.stats.arrivals[q.key]
+        assert 0.6 <= second - first < 1.5  # waited what the server asked, not the 10 ms backoff
+
+
+def test_length_finish_is_a_cached_result(tmp_path):
+    with OpenAIServer(Behaviour(fault_fn=lambda body, n: "length")) as srv:
+        cfg = cfg_for(srv)
+        llm = llm_for(cfg, tmp_path)
+        out = llm.generate(requests_for(cfg, 2), show_progress=False)
+        assert [r.finish_reason for r in out] == ["length", "length"]
+        assert llm.generate(requests_for(cfg, 2), show_progress=False)[0].cached
+        assert llm.stats()["truncated"] == 2
+
+
+def test_concurrency_is_bounded_and_used(tmp_path):
+    with OpenAIServer(Behaviour(latency_s=0.1)) as srv:
+        cfg = cfg_for(srv, concurrency=6)
+        t0 = time.perf_counter()
+        llm_for(cfg, tmp_path).generate(requests_for(cfg, 36), show_progress=False)
+        elapsed = time.perf_counter() - t0
+    assert srv.stats.peak_in_flight == 6
+    assert elapsed < 36 / 6 * 0.1 * 3  # ~0.6 s when the slots are really used in parallel
+
+
+def test_requests_per_minute_limit(tmp_path):
+    with OpenAIServer() as srv:
+        cfg = cfg_for(srv, requests_per_minute=600)  # 100 per 10 s bucket, then 10/s
+        t0 = time.perf_counter()
+        llm_for(cfg, tmp_path).generate(requests_for(cfg, 115), show_progress=False)
+        elapsed = time.perf_counter() - t0
+    assert 1.3 <= elapsed < 6  # 15 requests past the bucket at 10/s
+
+
+def test_duplicate_requests_are_sent_once(tmp_path):
+    with OpenAIServer() as srv:
+        cfg = cfg_for(srv)
+        reqs = requests_for(cfg, 4)
+        out = llm_for(cfg, tmp_path).generate(reqs + reqs, show_progress=False)
+    assert [r.text for r in out[:4]] == [r.text for r in out[4:]]
+    assert sum(srv.stats.requests.values()) == 4
+
+
+def test_wrong_key_fails_fast_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "sk-wrong")
+    with OpenAIServer(Behaviour(api_key=SECRET)) as srv:
+        cfg = cfg_for(srv, concurrency=4)
+        with pytest.raises(TraitError, match=f"rejected the key in \\${KEY_ENV} \\(HTTP 401") as e:
+            llm_for(cfg, tmp_path).generate(requests_for(cfg, 500), show_progress=False)
+    assert "sk-wrong" not in str(e.value) and "\n" not in str(e.value)
+    assert srv.stats.unauthorized <= 4  # stopped at the first answer, not after 500 requests
+
+
+def test_unreachable_server_fails_fast(tmp_path):
+    with OpenAIServer() as srv:
+        url = srv.url
+    cfg = LLMConfig(backend="openai", base_url=url, model="m", max_retries=5, backoff_s=1.0)
+    t0 = time.perf_counter()
+    with pytest.raises(TraitError, match="cannot reach"):
+        llm_for(cfg, tmp_path).generate(requests_for(cfg, 50), show_progress=False)
+    assert time.perf_counter() - t0 < 3  # no backoff rounds on a server that is not there
+
+
+def test_wrong_endpoint_is_one_clear_error(tmp_path):
+    with OpenAIServer() as srv:
+        cfg = cfg_for(srv, base_url=srv.url.removesuffix("/v1"))  # forgot the /v1: 404 everywhere
+        with pytest.raises(TraitError, match="HTTP 404"):
+            llm_for(cfg, tmp_path).generate(requests_for(cfg, 20), show_progress=False)
+
+
+def test_missing_key_for_the_real_api_is_an_error(monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(TraitError, match=KEY_ENV):
+        make_llm(LLMConfig(backend="openai", model="gpt-4o-mini", api_key_env=KEY_ENV),
+                 cache_path=Path("unused.sqlite"), failures_path=Path("unused.jsonl"))
