@@ -28,6 +28,7 @@ def _write_tasks(root: Path, example_data: Path) -> None:
         for i in range(5):
             fh.write(json.dumps({"id": f"s{i}", "question": f"Tom has {i + 2} apples and buys {i} more. "
                                  "How many apples does he have?", "answer": float(2 * i + 2)}) + "\n")
+        fh.write('{"id": "broken", "question": \n')  # a bad record: counted and reported, never silent
 
 
 def _cfg(root: Path, url: str, **synth) -> TraitConfig:
@@ -77,6 +78,8 @@ def test_stage_writes_passages_summary_and_provenance_then_is_skipped(tmp_path, 
     assert summary["llm"]["failed"] == 1 and summary["llm"]["cache_hits"] == 0
     assert summary["cross_task_fraction"] == 1.0  # 2 tasks, k=2: every passage mixes them
     assert summary["problems"] == {"gsm8k": 7, "sums": 5}  # 'held' has no train split
+    assert summary["input"]["sums"]["skipped"] == {"malformed JSON": 1}
+    assert "sums.jsonl:6: malformed JSON" in summary["input"]["sums"]["skip_examples"][0]
     p = passages[0]
     assert len(p["paragraphs"]) == 2 and sorted(p["tasks"]) == ["gsm8k", "sums"]
     assert p["text"].count("Answer: ") == 2 and "What these problems teach:" in p["text"]
@@ -136,3 +139,25 @@ def test_rerun_after_a_crash_repeats_no_completed_call_and_gives_the_same_passag
     assert more.path != step.path
     assert read_jsonl(more.path / "passages.jsonl")[:5] == read_jsonl(step.path / "passages.jsonl")
     assert max(server.stats.served.values()) == 1
+
+
+def test_bad_task_record_fails_with_file_and_line_when_asked(tmp_path, example_data):
+    from trait.errors import BadInputError
+    from trait.synthesize.stage import run_synthesize
+
+    _write_tasks(tmp_path, example_data)
+    cfg = _cfg(tmp_path, "http://127.0.0.1:9/v1")
+    cfg.data.on_bad_record = "fail"
+    with pytest.raises(BadInputError, match=r"sums\.jsonl:6: malformed JSON"):
+        run_synthesize(cfg)
+
+
+def test_unknown_prompt_override_is_a_config_error_before_any_work(tmp_path, example_data):
+    from trait.errors import ConfigError
+    from trait.synthesize.stage import run_synthesize
+
+    _write_tasks(tmp_path, example_data)
+    cfg = _cfg(tmp_path, "http://127.0.0.1:9/v1", prompts={"enlightment": "typo"})
+    with pytest.raises(ConfigError, match="synthesize.prompts.enlightment: unknown template"):
+        run_synthesize(cfg)
+    assert not cfg.run_dir.exists()
