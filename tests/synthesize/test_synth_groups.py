@@ -48,7 +48,7 @@ def test_single_task_groups_within_it():
 
 def test_deterministic_for_a_seed_and_different_across_seeds():
     pools = {"a": _problems("a", 20), "b": _problems("b", 20)}
-    ids = lambda gs: [g.id for g in gs]  # noqa: E731
+    ids = lambda gs: [g.id for g in gs]
     assert ids(make_groups(pools, 2, 1, seed=5)) == ids(make_groups(pools, 2, 1, seed=5))
     assert ids(make_groups(pools, 2, 1, seed=5)) != ids(make_groups(pools, 2, 1, seed=6))
 

@@ -25,9 +25,8 @@ def _write_tasks(root: Path, example_data: Path) -> None:
     lines = (example_data / "gsm8k" / "train.jsonl").read_text().splitlines()[:7]
     (root / "gsm.jsonl").write_text("\n".join(lines) + "\n")
     with open(root / "sums.jsonl", "w") as fh:
-        for i in range(5):
-            fh.write(json.dumps({"id": f"s{i}", "question": f"Tom has {i + 2} apples and buys {i} more. "
-                                 "How many apples does he have?", "answer": float(2 * i + 2)}) + "\n")
+        fh.writelines(json.dumps({"id": f"s{i}", "question": f"Tom has {i + 2} apples and buys {i} more. "
+                                 "How many apples does he have?", "answer": float(2 * i + 2)}) + "\n" for i in range(5))
         fh.write('{"id": "broken", "question": \n')  # a bad record: counted and reported, never silent
 
 
@@ -96,7 +95,7 @@ def test_stage_writes_passages_summary_and_provenance_then_is_skipped(tmp_path, 
 
 def test_rerun_after_a_crash_repeats_no_completed_call_and_gives_the_same_passages(
         tmp_path, example_data, server, monkeypatch):
-    import trait.synthesize.stage as stage
+    from trait.synthesize import stage
 
     monkeypatch.setenv("TRAIT_TEST_KEY", "sk-test")
     _write_tasks(tmp_path, example_data)

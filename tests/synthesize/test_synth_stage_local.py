@@ -17,8 +17,7 @@ from trait.io import read_jsonl
 def _cfg(root: Path, model: Path, **synth):
     for name, n in (("facts", 4), ("sums", 4)):
         with open(root / f"{name}.jsonl", "w") as fh:
-            for i in range(n):
-                fh.write(json.dumps({"question": f"{name} question {i}: what is {i} plus {i}?"}) + "\n")
+            fh.writelines(json.dumps({"question": f"{name} question {i}: what is {i} plus {i}?"}) + "\n" for i in range(n))
     return config_from_dict({
         "run": "local", "seed": 1,
         "data": {"seed_corpus": ["x.jsonl"], "general_corpus": ["x.jsonl"]},

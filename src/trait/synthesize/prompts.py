@@ -80,7 +80,7 @@ class Prompts:
     templates: dict[str, str]
 
     @classmethod
-    def from_overrides(cls, overrides: dict[str, str] | None = None) -> "Prompts":
+    def from_overrides(cls, overrides: dict[str, str] | None = None) -> Prompts:
         templates = dict(DEFAULT_TEMPLATES)
         for name, text in (overrides or {}).items():
             if name not in DEFAULT_TEMPLATES:
