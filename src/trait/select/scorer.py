@@ -37,7 +37,7 @@ class DomainScorer(Protocol):
         ...
 
     @classmethod
-    def load(cls, out_dir: Path) -> "DomainScorer": ...
+    def load(cls, out_dir: Path) -> DomainScorer: ...
 
 
 SCORERS: dict[str, type] = {}
@@ -48,6 +48,7 @@ SCORER_MODULES: dict[str, str] = {
     "random": "trait.select.baselines",
     "dsir": "trait.select.baselines",
     "embedding": "trait.select.embedding",
+    "ensemble": "trait.select.bootstrap",
 }
 
 T = TypeVar("T", bound=type)
@@ -114,4 +115,4 @@ def binary_metrics(labels: Sequence[int], scores: Sequence[float], threshold: fl
             "recall": float(recall_score(y, pred, zero_division=0)),
             "f1": float(f1_score(y, pred, zero_division=0)),
             "roc_auc": auc, "threshold": threshold,
-            "n_heldout": int(len(y)), "n_heldout_pos": int(y.sum())}
+            "n_heldout": len(y), "n_heldout_pos": int(y.sum())}
