@@ -67,14 +67,15 @@ def train_stage(model_path: str | os.PathLike, dataset_dir: str | os.PathLike, o
     trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=PackedCollator(),
                       processing_class=tokenizer, callbacks=[LossLog(out_dir / LOSS_LOG), *callbacks])
     resume = last_good_checkpoint(out_dir / CHECKPOINTS, clean=trainer.is_world_process_zero())
-    start_step = read_json(resume / "trainer_state.json")["global_step"] if resume else 0
+    start = read_json(resume / "trainer_state.json") if resume else {}
+    start_step, start_tokens = int(start.get("global_step", 0)), int(start.get("num_input_tokens_seen", 0))
     if resume:
         info(f"{out_dir.name}: resuming from {resume.name} (step {start_step})")
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     wall = time.perf_counter() - t0
     state = trainer.state
-    tokens_run = state.num_input_tokens_seen - _tokens_at(resume)
+    tokens_run = state.num_input_tokens_seen - start_tokens  # this session only, for tokens/s
     _save_final(trainer, final)
     summary = {"model_in": str(model_path), "dataset": str(dataset_dir), "model": str(final),
                "blocks": len(dataset), "seq_len": int(len(dataset[0]["input_ids"])),
@@ -113,10 +114,6 @@ def _save_final(trainer: Any, final: Path) -> None:
     if trainer.is_world_process_zero():
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-
-
-def _tokens_at(checkpoint: Path | None) -> int:
-    return int(read_json(checkpoint / "trainer_state.json").get("num_input_tokens_seen", 0)) if checkpoint else 0
 
 
 def _last_loss(history: list[dict[str, Any]]) -> float | None:
