@@ -32,10 +32,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from trait.io import iter_docs, write_json  # noqa: E402
-from trait.select.bootstrap import train_selection  # noqa: E402
-from trait.select.config import SelectConfig  # noqa: E402
-from trait.select.precision import load_labels, ranking_metrics  # noqa: E402
+from trait.io import iter_docs, write_json
+from trait.select.bootstrap import train_selection
+from trait.select.config import SelectConfig
+from trait.select.precision import load_labels, ranking_metrics
 
 DATA = ROOT / "examples" / "math" / "data"
 LABELS = ROOT / "examples" / "math" / "labels" / "wiki_math_labels.jsonl"

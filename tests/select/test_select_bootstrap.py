@@ -18,14 +18,13 @@ from trait.select.scorer import load_scorer
 
 # Seed docs: school math in textbook style. General corpus: encyclopedia style; its math pages use
 # mostly *other* math words than the seed (the style/topic gap of issue 7), sharing only a few.
-SEED_MATH = "fraction percent decimal ratio perimeter rectangle multiply divide denominator numerator".split()
-SHARED = "number equation integer prime triangle theorem function variable".split()
-GEN_MATH = "topology manifold lemma axiom ideal homomorphism measure group conjecture proof ring".split()
-OTHER = ("river mountain king army battle church music album song village football league player castle "
-         "painting novel film actor island coast harbour wine bread farm").split()
-TEXTBOOK = "you we let's try example solution step notice remember exercise check answer now".split()
-ENCYC = "was born century known located founded named during later became historian early modern".split()
-FILL = "the of and a in to is for on with as by that this from at an it".split()
+SEED_MATH = ["fraction", "percent", "decimal", "ratio", "perimeter", "rectangle", "multiply", "divide", "denominator", "numerator"]
+SHARED = ["number", "equation", "integer", "prime", "triangle", "theorem", "function", "variable"]
+GEN_MATH = ["topology", "manifold", "lemma", "axiom", "ideal", "homomorphism", "measure", "group", "conjecture", "proof", "ring"]
+OTHER = ["river", "mountain", "king", "army", "battle", "church", "music", "album", "song", "village", "football", "league", "player", "castle", "painting", "novel", "film", "actor", "island", "coast", "harbour", "wine", "bread", "farm"]
+TEXTBOOK = ["you", "we", "let's", "try", "example", "solution", "step", "notice", "remember", "exercise", "check", "answer", "now"]
+ENCYC = ["was", "born", "century", "known", "located", "founded", "named", "during", "later", "became", "historian", "early", "modern"]
+FILL = ["the", "of", "and", "a", "in", "to", "is", "for", "on", "with", "as", "by", "that", "this", "from", "at", "an", "it"]
 
 
 def _doc(rng: random.Random, topics: list[list[str]], style: list[str], n: int = 80) -> str:
@@ -96,7 +95,7 @@ def test_one_round_trains_the_final_scorer_on_general_text_only(data, tmp_path, 
 
 
 def test_next_round_scorer_can_differ_and_seed_can_be_kept(data, tmp_path) -> None:
-    seed, general, labels = data
+    seed, general, _ = data
     trained = bootstrap("random", cfg(bootstrap={"scorer": "fasttext", "include_seed": True}),
                         seed, general, tmp_path, seed=3)
     assert trained.name == "fasttext" and trained.summary["rounds"][1]["scorer"] == "fasttext"

