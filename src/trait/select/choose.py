@@ -174,7 +174,7 @@ def choose(cfg: TraitConfig, paths: list[str], out: Path) -> dict[str, Any]:
     index, decontam = contamination_index(cfg)
     log = DropLog()
     exact = ExactDedup() if sel.dedup.exact else None
-    candidates = out / "work" / "candidates.jsonl.gz"
+    candidates = out / "work" / "candidates.jsonl"  # temporary: not worth compressing
 
     def pass2() -> Iterator[Doc]:
         with progress() as bar:
