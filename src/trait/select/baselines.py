@@ -78,7 +78,7 @@ class RandomScorer:
         return uniform_hash(texts, self.seed)
 
     @classmethod
-    def load(cls, out_dir: Path) -> "RandomScorer":
+    def load(cls, out_dir: Path) -> RandomScorer:
         path = Path(out_dir) / "random.json"
         if not path.exists():
             raise TraitError(f"{out_dir}: no random.json (was the random scorer fitted?)")
@@ -150,7 +150,7 @@ class DSIRScorer:
         return self.log_weight(texts) + gumbel
 
     @classmethod
-    def load(cls, out_dir: Path) -> "DSIRScorer":
+    def load(cls, out_dir: Path) -> DSIRScorer:
         out_dir = Path(out_dir)
         if not (out_dir / "dsir.npy").exists():
             raise TraitError(f"{out_dir}: no dsir.npy (was the DSIR scorer fitted?)")

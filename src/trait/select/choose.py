@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterator
-from glob import glob
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,9 @@ SELECTED = "selected.jsonl.gz"
 
 def score_shards(score_step: Step) -> list[str]:
     """The score step's shards, in a fixed order (both passes must see documents in the same order)."""
-    paths = sorted(glob(str(score_step.path / "scores" / "*.jsonl.gz")))
+    from trait.select.score import score_shards as shards_of
+
+    paths = shards_of(score_step.path)
     if not paths:
         raise BadInputError(f"{score_step.path / 'scores'}: no score shards (*.jsonl.gz) to choose from")
     return paths
@@ -129,7 +130,7 @@ def keep_mask(domain: np.ndarray, quality_ok: np.ndarray, *, threshold: float | 
     if threshold is not None:
         keep = quality_ok & (domain >= threshold)
         return keep, float(threshold)
-    k = int(round((keep_fraction or 0.0) * n))
+    k = round((keep_fraction or 0.0) * n)
     candidates = np.flatnonzero(quality_ok)
     order = candidates[np.argsort(-domain[candidates], kind="stable")][:k]
     keep = np.zeros(n, dtype=bool)
@@ -221,7 +222,7 @@ def choose(cfg: TraitConfig, paths: list[str], out: Path) -> dict[str, Any]:
     candidates.unlink(missing_ok=True)
     write_json(out / "dropped_samples.json", log.samples)
     bands, rows = lsh_params(sel.dedup.minhash_threshold, sel.dedup.num_perm)
-    return {"docs_scored": int(len(domain)), "kept": kept, "dropped_by_reason": log.counts,
+    return {"docs_scored": len(domain), "kept": kept, "dropped_by_reason": log.counts,
             "tokens_kept": tokens,
             "rule": "threshold" if sel.threshold is not None else "keep_fraction",
             "keep_fraction": sel.keep_fraction, "threshold": cut,

@@ -94,8 +94,13 @@ def minhash_dedup(docs: Callable[[], Iterable[Doc]], work_dir: Path, *, threshol
     """Yield ``(doc, is_near_duplicate)`` for every doc of ``docs()`` (called twice: one pass writes
     signatures, the other filters; both must give the same order). One doc per cluster survives."""
     from datatrove.data import Document
-    from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster,
-                                                  MinhashDedupFilter, MinhashDedupSignature)
+    from datatrove.pipeline.dedup.minhash import (
+        MinhashConfig,
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
+    )
 
     bands, rows = lsh_params(threshold, num_perm)
     mh = MinhashConfig(n_grams=ngram, num_buckets=bands, hashes_per_bucket=rows, seed=seed)
