@@ -184,3 +184,12 @@ def test_missing_key_for_the_real_api_is_an_error(monkeypatch):
     with pytest.raises(TraitError, match=KEY_ENV):
         make_llm(LLMConfig(backend="openai", model="gpt-4o-mini", api_key_env=KEY_ENV),
                  cache_path=Path("unused.sqlite"), failures_path=Path("unused.jsonl"))
+
+
+def test_a_hung_first_call_is_a_timeout_not_an_unreachable_server(tmp_path):
+    with OpenAIServer(Behaviour(fault_fn=lambda body, n: "hang" if n == 1 else None)) as srv:
+        cfg = cfg_for(srv, timeout_s=0.3)
+        t0 = time.perf_counter()
+        out = llm_for(cfg, tmp_path).generate(requests_for(cfg, 1), show_progress=False)
+    assert isinstance(out[0], ChatResult) and time.perf_counter() - t0 >= 0.3
+    assert srv.stats.requests[out[0].key] == 2

@@ -15,6 +15,7 @@ import asyncio
 import email.utils
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Coroutine, Sequence
@@ -68,14 +69,36 @@ def _retry_after(headers: Any) -> float | None:
         return max(0.0, when.timestamp() - time.time()) if when else None
 
 
-def _is_connect_error(exc: BaseException) -> bool:
-    """True when the server could not be reached at all (refused, DNS), not a dropped reply."""
+def _http_clients(workers: int) -> list[Any]:
+    """HTTP clients for ``workers`` slots: aiohttp's transport where installed (``openai[aiohttp]``)
+    costs half the CPU per request; else httpx, whose pool does O(in-flight) work per request, so one
+    client per 16 slots keeps that flat."""
+    aio = getattr(openai, "DefaultAioHttpClient", None)
+    if aio is not None:
+        try:
+            return [aio()]
+        except RuntimeError:  # the SDK's aiohttp extra is not installed
+            pass
+    return [None] * max(1, -(-workers // SLOTS_PER_CLIENT))
+
+
+_CONNECT_ERRORS = {"ConnectError", "ConnectTimeout", "ClientConnectorError", "ClientConnectorDNSError"}
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
     seen: BaseException | None = exc
-    while seen is not None:
-        if type(seen).__name__ == "ConnectError" or isinstance(seen, ConnectionRefusedError):
-            return True
+    while seen is not None and len(out) < 20:
+        out.append(seen)
         seen = seen.__cause__ or seen.__context__
-    return False
+    return out
+
+
+def _is_connect_error(exc: BaseException) -> bool:
+    """True when the server could not be reached at all (refused, DNS, no answer to connect), not a
+    dropped reply. Names, not classes: the transport (httpx or aiohttp) varies by SDK version."""
+    return any(type(e).__name__ in _CONNECT_ERRORS or isinstance(e, (ConnectionRefusedError, socket.gaierror))
+               for e in _chain(exc))
 
 
 class OpenAIBackend:
@@ -114,9 +137,9 @@ class OpenAIBackend:
         tpm = _limiter(cfg.tokens_per_minute) if cfg.tokens_per_minute else None
         todo = iter(range(len(requests)))
         workers = min(cfg.concurrency, len(requests))
-        # httpx's pool does O(in-flight) work per request: a client per 16 slots keeps that flat.
         clients = [openai.AsyncOpenAI(base_url=cfg.base_url, api_key=self._api_key, max_retries=0,
-                                      timeout=cfg.timeout_s) for _ in range(max(1, -(-workers // SLOTS_PER_CLIENT)))]
+                                      timeout=cfg.timeout_s, http_client=http)
+                   for http in _http_clients(workers)]
 
         async def worker(client: openai.AsyncOpenAI) -> None:
             for i in todo:  # a shared iterator: each index is taken by exactly one worker
@@ -173,14 +196,14 @@ class OpenAIBackend:
                 # ``post`` with raw bytes (documented for undocumented endpoints) skips the client's
                 # per-call param transform and pydantic parse: half the CPU per request at 300 req/s.
                 raw = await client.post("/chat/completions", body=req.payload(), cast_to=bytes)
-        except (TimeoutError, openai.APITimeoutError):
-            raise CallError(f"timeout: no reply within {cfg.timeout_s:g}s", retry=True) from None
         except openai.APIStatusError as e:
             self._answered = True
             raise self._status_error(e) from None
-        except openai.APIConnectionError as e:
+        except (TimeoutError, openai.APIConnectionError) as e:  # APITimeoutError is an APIConnectionError
             if _is_connect_error(e) and not self._answered:
                 raise TraitError(f"llm.base_url: cannot reach {self._where} ({_cause(e)})") from None
+            if isinstance(e, (TimeoutError, openai.APITimeoutError)):
+                raise CallError(f"timeout: no reply within {cfg.timeout_s:g}s", retry=True) from None
             raise CallError(f"connection: {_cause(e)}", retry=True) from None
         except (json.JSONDecodeError, ValueError, openai.APIResponseValidationError) as e:
             self._answered = True
@@ -232,8 +255,9 @@ def _message(e: openai.APIStatusError) -> str:
 
 
 def _cause(e: BaseException) -> str:
-    inner = e.__cause__ or e.__context__
-    return f"{type(inner).__name__}: {inner}"[:200] if inner else str(e)[:200]
+    """The innermost error: 'ConnectionRefusedError: ...' says more than 'Connection error.'."""
+    inner = _chain(e)[-1]
+    return f"{type(inner).__name__}: {inner}"[:200]
 
 
 def _prompt_estimate(req: ChatRequest) -> int:
