@@ -136,3 +136,8 @@ def test_check_paragraph_reasons():
     assert check_paragraph(loop, p, spec, 3)[0] == "repetitive"
     reason, answer, kept = check_paragraph("Two plus three is 5 in total", p, spec, 3)
     assert (reason, answer) == ("ok", "5") and kept.endswith("\nAnswer: 5")  # implicit answer made explicit
+    free = TaskSpec(name="free", train="x.jsonl", answer_field=None, checker="none")
+    q = Problem(id="2", task="free", input="Why?")
+    assert check_paragraph("Because the sky scatters blue light more", q, free, 3)[0] == "ok"
+    assert check_paragraph("It is so. It is so. It is so. It is so.", q, free, 0)[0] == "ok"  # 3-word sentences
+    assert check_paragraph("It is really so. " * 3, q, free, 0)[0] == "repetitive"

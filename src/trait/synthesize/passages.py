@@ -94,7 +94,10 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int)
     ex = extract_answer(body)
     needs_answer = problem.answer is not None or spec.checker != "none"
     if ex is None:
-        return ("no_answer" if needs_answer else "ok" if len(body.split()) >= min_words else "too_short"), None, body
+        if needs_answer:
+            return "no_answer", None, body
+        reason = "too_short" if len(body.split()) < min_words else "repetitive" if is_repetitive(body) else "ok"
+        return reason, None, body
     kept = body[: ex.end].rstrip()
     if not ex.explicit:
         kept += f"\nAnswer: {ex.answer}"
