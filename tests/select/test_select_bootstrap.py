@@ -152,3 +152,24 @@ def test_duplicate_ensemble_member_is_an_error(data, tmp_path) -> None:
     seed, general, _ = data
     with pytest.raises(TraitError, match="listed twice"):
         train_selection(cfg(ensemble=["dsir", "dsir"]), seed, general, tmp_path, seed=0)
+
+
+def test_stage_trains_bootstrapped_ensemble_and_scores_with_it(select_cfg) -> None:
+    """Wiring: select.ensemble + select.bootstrap train through run_classify; run_score loads the result."""
+    from trait.io import iter_docs
+    from trait.select.score import score_shards
+    from trait.select.stage import run_classify, run_score, trained_scorer
+
+    cfg = select_cfg(ensemble=["dsir", "random"], quality={"scorer": "none"},
+                     bootstrap={"rounds": 1, "top_fraction": 0.1, "bottom_fraction": 0.5})
+    classify = run_classify(cfg)
+    summary = classify.summary()
+    assert summary["scorer"] == "ensemble" and summary["selection"]["choice"]["bootstrap_rounds"] == 1
+    assert summary["n_general_pool"] == 120
+    name, folder = trained_scorer(classify)
+    assert name == "ensemble" and (folder / "ensemble.json").exists()
+    docs = list(iter_docs(score_shards(run_score(cfg, classify).path)))
+    expected = load_scorer(name, folder).score([d.text for d in docs])
+    np.testing.assert_allclose([d.scores["domain"] for d in docs], expected, rtol=1e-9)
+    # plain runs keep their old step hash; turning bootstrapping on retrains
+    assert run_classify(select_cfg(ensemble=["dsir", "random"], quality={"scorer": "none"})).path != classify.path

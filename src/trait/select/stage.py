@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from trait.config import TraitConfig
@@ -29,10 +30,26 @@ def _reader_settings(cfg: TraitConfig) -> dict[str, Any]:
 def classify_settings(cfg: TraitConfig) -> dict[str, Any]:
     """What the trained scorer depends on: the data it learns from, its settings, the seed."""
     sel = cfg.select
+    extra: dict[str, Any] = {}
+    if _bootstrapped(cfg):  # only then: plain runs keep their hash
+        used = set(sel.ensemble) | {sel.method, sel.bootstrap.scorer or sel.method}
+        extra = {"bootstrap": sel.bootstrap, "ensemble": sel.ensemble,
+                 "sections": {n: getattr(sel, n) for n in sorted(used) if hasattr(sel, n)}}
     return {"method": sel.method, "classifier": sel.classifier,
             "scorer": getattr(sel, sel.method, None),  # the method's own section, when it has one
             "seed": cfg.seed, "seed_corpus": fingerprint(cfg.data.seed_corpus),
-            "general_corpus": fingerprint(cfg.data.general_corpus), **_reader_settings(cfg)}
+            "general_corpus": fingerprint(cfg.data.general_corpus), **_reader_settings(cfg), **extra}
+
+
+def _bootstrapped(cfg: TraitConfig) -> bool:
+    """Bootstrapping or ensembling (issue 7) replaces the single seed-vs-general fit."""
+    return bool(cfg.select.ensemble) or cfg.select.bootstrap.rounds > 0
+
+
+def trained_scorer(classify: Step) -> tuple[str, Path]:
+    """(registry name, folder) of the scorer a classify step trained: what ``load_scorer`` needs."""
+    s = classify.summary()
+    return s.get("scorer", s["method"]), classify.path / s.get("scorer_dir", "model")
 
 
 def score_settings(cfg: TraitConfig) -> dict[str, Any]:
@@ -84,6 +101,20 @@ def run_classify(cfg: TraitConfig) -> Step:
     # The exact documents the scorer learned from (the texts themselves are in its train/held-out files).
     write_jsonl(out / "training_docs.jsonl", [{"label": label, "id": d.id, "source": d.source, "line": d.line}
                                               for label, docs in ((1, positives), (0, negatives)) for d in docs])
+    if _bootstrapped(cfg):
+        from trait.select.bootstrap import reservoir_sample, train_selection
+
+        # bootstrap rounds mine (and an ensemble ranks against) a larger general sample than the negatives
+        pool = reservoir_sample(_docs(cfg, cfg.data.general_corpus, ReadStats()),
+                                cfg.select.bootstrap.sample_size, cfg.seed)
+        trained = train_selection(cfg.select, [d.text for d in positives], [d.text for d in pool],
+                                  out / "model", cfg.seed)
+        step.complete({"method": cfg.select.method, "scorer": trained.name,
+                       "scorer_dir": str(trained.out_dir.relative_to(out)), "selection": trained.summary,
+                       "metrics": trained.summary.get("heldout") or trained.summary.get("rounds", [{}])[-1].get(
+                           "heldout", {}), "n_positives": len(positives),
+                       "n_negatives": len(negatives), "n_general_pool": len(pool), **read})
+        return step
     scorer = make_scorer(cfg.select.method, cfg.select)
     metrics = scorer.fit([d.text for d in positives], [d.text for d in negatives], out / "model", cfg.seed)
     step.complete({"method": cfg.select.method, "metrics": metrics, "n_positives": len(positives),
@@ -106,7 +137,8 @@ def run_score(cfg: TraitConfig, classify: Step) -> Step:
         if not (quality_dir / "model.joblib").exists():
             ModelQuality.fit(sel.quality, quality_dir, cfg.seed, text_key=cfg.data.text_key,
                              on_error=cfg.data.on_bad_record)
-    pipeline = build_pipeline(cfg.data.general_corpus, out, method=sel.method, model_dir=classify.path / "model",
+    method, model_dir = trained_scorer(classify)
+    pipeline = build_pipeline(cfg.data.general_corpus, out, method=method, model_dir=model_dir,
                               quality=sel.quality.scorer, quality_dir=quality_dir,
                               batch_size=sel.executor.batch_size, text_key=cfg.data.text_key,
                               id_key=cfg.data.id_key, on_error=cfg.data.on_bad_record)
