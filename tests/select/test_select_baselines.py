@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from trait.select.baselines import DSIRScorer, RandomScorer
+from trait.select.baselines import DSIRScorer, DSIRSettings, RandomScorer
 from trait.select.choose import keep_mask
 from trait.select.scorer import load_scorer, make_scorer
 
@@ -44,6 +44,17 @@ def test_dsir_ranks_seed_like_text_above_wiki(tmp_path, seed_and_wiki):
     loaded = load_scorer("dsir", tmp_path / "dsir")
     assert np.allclose(loaded.score(new_seed), scorer.score(new_seed))
     assert np.allclose(loaded.log_weight(new_wiki), lw[len(new_seed):])
+
+
+def test_dsir_length_normalized_weight_is_mean_per_ngram(tmp_path, seed_and_wiki):
+    seed, wiki = seed_and_wiki
+    raw = DSIRScorer()
+    raw.fit(seed[:40], wiki[:40], tmp_path / "raw", seed=0)
+    norm = DSIRScorer(params=DSIRSettings(length_normalize=True), log_ratio=raw.log_ratio)
+    text = "the slope of a line is rise over run"
+    n_features = 9 + 8  # unigrams + bigrams
+    assert np.isclose(norm.log_weight([text])[0], raw.log_weight([text])[0] / n_features)
+    assert np.isclose(norm.log_weight([text + " " + text])[0], norm.log_weight([text])[0], rtol=0.2)
 
 
 def test_dsir_score_is_log_weight_plus_seeded_gumbel(tmp_path, seed_and_wiki):

@@ -93,6 +93,9 @@ class DSIRSettings:
     max_ngram: int = 2
     smoothing: float = 1.0  # add-one counts, so an n-gram unseen on one side has finite log-ratio
     max_chars: int = 100_000  # bounds the cost of very long documents
+    # Off = the paper's weight. On = mean log-ratio per n-gram: the raw sum favours short documents
+    # when whole articles (not DSIR's fixed-length chunks) are scored.
+    length_normalize: bool = False
 
 
 @register("dsir")
@@ -143,7 +146,11 @@ class DSIRScorer:
             raise TraitError("dsir scorer: not fitted or loaded")
         if not texts:
             return np.zeros(0, dtype=np.float64)
-        return np.asarray(self._features(texts) @ self.log_ratio, dtype=np.float64).ravel()
+        x = self._features(texts)
+        weight = np.asarray(x @ self.log_ratio, dtype=np.float64).ravel()
+        if self.params.length_normalize:
+            weight /= np.maximum(np.asarray(x.sum(axis=1)).ravel(), 1.0)
+        return weight
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         gumbel = -np.log(-np.log(uniform_hash(texts, self.seed)))
