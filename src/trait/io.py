@@ -158,7 +158,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     raw = open(tmp, "wb")
     try:
-        fh: IO = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if path.suffix == ".gz" else raw
+        fh: IO = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) if path.suffix == ".gz" else raw
         if "b" not in mode:
             import io as _io
 

@@ -34,7 +34,8 @@ def _single_plan(cfg: TraitConfig, arm: str, src: dict[str, CorpusSource]) -> li
     raise ValueError(arm)
 
 
-def _baseline_model(cfg: TraitConfig, arm: str, select_step: Step, synth_step: Step) -> tuple[Step, Path]:
+def _baseline_model(cfg: TraitConfig, arm: str, select_step: Step, synth_step: Step
+                    ) -> tuple[Step, Path, dict[str, Any]]:
     """Build + train one CPT baseline on the whole budget (one stage, stage-1 schedule)."""
     from trait.models import resolve_model
     from trait.train.trainer import stage_summary, train_stage
@@ -64,15 +65,17 @@ def _baseline_model(cfg: TraitConfig, arm: str, select_step: Step, synth_step: S
         train.complete({"models": {"cpt": str(final)}, "final_model": str(final),
                         "stages": {"cpt": {k: s.get(k) for k in ("steps", "tokens", "final_loss", "wall_s",
                                                                  "tokens_per_s")}}})
-    return train, Path(train.summary()["final_model"])
+    return train, Path(train.summary()["final_model"]), build.summary()["mix"]
 
 
-def _trait_model(cfg: TraitConfig, arm: str, select_step: Step, synth_step: Step) -> tuple[Step, Path]:
+def _trait_model(cfg: TraitConfig, arm: str, select_step: Step, synth_step: Step
+                 ) -> tuple[Step, Path, dict[str, Any]]:
     from trait.train.stage import run_train
 
     arm_cfg = cfg.model_copy(update={"build": cfg.build.model_copy(update={"mode": TRAIT_ARMS[arm]})})
-    train = run_train(arm_cfg, run_build(arm_cfg, select_step, synth_step))
-    return train, Path(train.summary()["final_model"])
+    build = run_build(arm_cfg, select_step, synth_step)
+    train = run_train(arm_cfg, build)
+    return train, Path(train.summary()["final_model"]), build.summary()["mix"]
 
 
 def _evaluate(cfg: TraitConfig, arm: str, model: Path, train: Step | None) -> list[dict[str, Any]]:
@@ -102,28 +105,36 @@ def run_ablation(cfg: TraitConfig, select_step: Step, synth_step: Step) -> Step:
     from trait.models import resolve_model
 
     trains: dict[str, Step | None] = {}
+    mixes: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     for arm in cfg.ablate.arms:
         if arm == "base":
             train, model = None, resolve_model(cfg.train.base_model)
         elif arm in TRAIT_ARMS:
-            train, model = _trait_model(cfg, arm, select_step, synth_step)
+            train, model, mixes[arm] = _trait_model(cfg, arm, select_step, synth_step)
         else:
-            train, model = _baseline_model(cfg, arm, select_step, synth_step)
+            train, model, mixes[arm] = _baseline_model(cfg, arm, select_step, synth_step)
         trains[arm] = train
         rows += _evaluate(cfg, arm, model, train)
     step = Step(cfg.run_dir, "ablate", {"arms": cfg.ablate.arms},
                 deps=[select_step, synth_step] + [t for t in trains.values() if t is not None])
+    if step.done:
+        info(f"ablate: up to date ({step.path})")
+        return step
     step.start()
     llm = synth_step.summary().get("llm", {})
     costs = {arm: {"train_tokens": _train_tokens(t),
-                   "llm_calls": llm.get("calls", 0) if arm in ("synthetic_only", *TRAIT_ARMS) else 0,
+                   "llm_calls": llm.get("sent", 0) if arm in ("synthetic_only", *TRAIT_ARMS) else 0,
                    "llm_cost_usd": llm.get("cost_usd", 0.0) if arm in ("synthetic_only", *TRAIT_ARMS) else 0.0}
              for arm, t in trains.items()}
     rows += averages(rows)
     budget = cfg.build.stage1_tokens + cfg.build.stage2_tokens
     step.complete({"arms": cfg.ablate.arms, "budget": f"{budget:,} tokens per trained arm", "rows": rows,
-                   "costs": costs, "verdict": verdict(rows)})
+                   "costs": costs, "mixes": mixes, "verdict": verdict(rows),
+                   "training": {arm: {stage: {k: v.get(k) for k in ("steps", "tokens", "final_loss", "tokens_per_s",
+                                                                    "wall_s")} for stage, v in
+                                      t.summary().get("stages", {}).items()}
+                                for arm, t in trains.items() if t is not None}})
     from trait.report.tables import ablation_view
 
     info(_console_table(ablation_view(step.summary())))

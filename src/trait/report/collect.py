@@ -19,6 +19,27 @@ MAX_HIST = 200_000
 SNIPPET = 1500
 
 
+SELECT_KEYS = ("method", "docs_scored", "kept", "kept_before_dedup", "rule", "keep_fraction", "threshold",
+               "tokens_kept.words", "tokens_kept.chars", "scores_read.skipped")
+CLASSIFIER_KEYS = ("roc_auc", "precision", "recall", "f1", "n_train", "n_heldout")
+SYNTH_KEYS = ("passages", "planned", "rejected", "rejection_rate", "agreement.first_try",
+              "agreement.after_regeneration", "cross_task_fraction", "problems", "prompt_hash", "wall_s")
+LLM_KEYS = ("backend", "model", "requests", "cache_hits", "sent", "failed", "failure_reasons", "retries",
+            "prompt_tokens", "completion_tokens", "cost_usd")
+
+
+def pick(d: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The named (dotted) keys of a summary that a reader needs first; the rest stays one click away."""
+    out = {}
+    for key in keys:
+        node: Any = d
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            out[key] = node
+    return out
+
+
 def _summary(run_dir: Path, stage: str) -> tuple[Path | None, dict[str, Any]]:
     path = latest(run_dir, stage)
     if path is None or not (path / "summary.json").exists():
@@ -26,20 +47,16 @@ def _summary(run_dir: Path, stage: str) -> tuple[Path | None, dict[str, Any]]:
     return path, read_json(path / "summary.json")
 
 
-def _scalars(d: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if k not in drop and not isinstance(v, list)}
-
-
 def selection(run_dir: Path) -> dict[str, Any] | None:
     choose_dir, choose = _summary(run_dir, "choose")
     if not choose:
         return None
     _, classify = _summary(run_dir, "classify")
-    classifier = classify.get("metrics", classify) or choose.get("classifier_metrics", {})
+    classifier = classify.get("metrics") or choose.get("classifier", {}).get("metrics") or {}
     dropped = choose.get("dropped_by_reason", {})
-    counts = _scalars(choose, drop=("dropped_by_reason", "classifier_metrics", "precision_estimate",
-                                    "read_stats"))
-    out: dict[str, Any] = {"classifier": _scalars(classifier) if isinstance(classifier, dict) else {},
+    counts = pick(choose, SELECT_KEYS)
+    out: dict[str, Any] = {"classifier": pick(classifier, CLASSIFIER_KEYS) if isinstance(classifier, dict) else {},
+                           "all": choose,
                            "precision": choose.get("precision_estimate") or {}, "counts": counts,
                            "dropped": dropped, "plots": [], "kept_examples": [], "dropped_examples": []}
     score_dir = latest(run_dir, "score")
@@ -55,11 +72,12 @@ def selection(run_dir: Path) -> dict[str, Any] | None:
         docs = sorted(itertools.islice(iter_docs([selected]), 2000), key=lambda d: -d.scores.get("domain", 0))
         out["kept_examples"] = [{"title": d.meta.get("title", d.id), "score": f"{d.scores.get('domain', 0):.3f}",
                                  "text": d.text[:SNIPPET]} for d in docs[:6]]
-    for f in sorted(glob.glob(str(choose_dir / "dropped*.jsonl*")))[:1]:
-        for _, row in itertools.islice(iter_rows(f), 8):
-            out["dropped_examples"].append({"title": row.get("title") or row.get("id"),
-                                            "reason": row.get("reason", ""),
-                                            "text": (row.get("text") or row.get("snippet") or "")[:SNIPPET]})
+    samples = choose_dir / "dropped_samples.json"
+    if samples.exists():
+        for reason, docs in read_json(samples).items():
+            for d in docs[:3]:
+                out["dropped_examples"].append({"title": d.get("title") or d.get("id"), "reason": reason,
+                                                "text": str(d.get("text") or d.get("snippet") or "")[:SNIPPET]})
     return out
 
 
@@ -74,7 +92,7 @@ def synthesis(run_dir: Path) -> dict[str, Any] | None:
         for _, p in itertools.islice(iter_rows(passages), 3):
             examples.append({"title": f"{p.get('id')} — tasks: {', '.join(p.get('tasks', []))}",
                              "problems": ", ".join(p.get("problem_ids", [])), "text": p.get("text", "")})
-    return {"counts": _scalars(s, drop=("llm",)), "llm": llm, "examples": examples}
+    return {"counts": pick(s, SYNTH_KEYS), "llm": pick(llm, LLM_KEYS), "all": s, "examples": examples}
 
 
 def loss_plots(run_dir: Path) -> list[str]:
@@ -106,7 +124,8 @@ def collect(run_dir: Path) -> dict[str, Any]:
     return {"run": run_dir.name, "run_dir": str(run_dir),
             "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "selection": selection(run_dir), "synthesis": synthesis(run_dir),
-            "build": build, "training": _scalars(train), "loss_plots": loss_plots(run_dir),
+            "build": (ablation.get("mixes") if ablation else None) or build.get("mix"),
+            "training": (ablation.get("training") if ablation else None) or train.get("stages"), "loss_plots": loss_plots(run_dir),
             "ablation": ablation_view(ablation) if ablation else None,
             "verdict": ablation.get("verdict") if ablation else None,
             "results": results_view(evaluation.get("results", [])) if evaluation else None,

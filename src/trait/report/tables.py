@@ -47,7 +47,7 @@ def ablation_view(ablation: dict[str, Any]) -> dict[str, Any]:
     best: dict[str, str] = {}
     for c in columns:
         vals = [(by_arm[a][c]["value"], a) for a in arms if c in by_arm[a] and by_arm[a][c]["value"] is not None]
-        if len(vals) > 1:
+        if len(vals) > 1 and len({v for v, _ in vals}) > 1:  # a tie everywhere marks nothing
             best[c] = (min(vals) if lower_is_better(c) else max(vals))[1]
     cost_cols = ["train tokens", "LLM calls", "LLM cost ($)"]
     costs = ablation.get("costs", {})
@@ -58,8 +58,10 @@ def ablation_view(ablation: dict[str, Any]) -> dict[str, Any]:
             v = costs.get(a, {}).get(key)
             cells[c] = f"{v:,.4g}" if isinstance(v, (int, float)) else "—"
         table.append({"arm": a, "cells": cells, "best": {c: best.get(c) == a for c in columns}})
-    return {"budget": ablation.get("budget", "?"), "columns": columns + cost_cols, "rows": table,
-            "plots": _bars(rows, arms)}
+    headline = [c for c in columns if c.startswith(("avg ", "general "))] + cost_cols
+    detail = [c for c in columns if not c.startswith(("avg ", "general "))]
+    return {"budget": ablation.get("budget", "?"), "columns": headline, "detail_columns": detail,
+            "rows": table, "plots": _bars(rows, arms)}
 
 
 def _bars(rows: list[dict[str, Any]], arms: list[str]) -> list[str]:
