@@ -81,6 +81,25 @@ def test_missing_model_is_one_clear_error(tmp_path):
         make_backend(cfg).generate([chat_request(cfg, [("user", "x")])])
 
 
+def test_row_sampler_follows_temperature_and_top_p():
+    import torch
+
+    from trait.synthesize.llm import ChatRequest
+    from trait.synthesize.llm.transformers_backend import RowSampler
+
+    n = 4000
+    rows = [ChatRequest(model="m", messages=(("user", "x"),), temperature=1.0, top_p=0.8, seed=i) for i in range(n)]
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]])).repeat(n, 1)
+    picked = RowSampler(rows)(None, logits).argmax(-1)
+    freq = torch.bincount(picked, minlength=4).float() / n
+    assert freq[2] == 0 and freq[3] == 0  # outside the 0.8 nucleus
+    assert abs(freq[0] - 0.625) < 0.03 and abs(freq[1] - 0.375) < 0.03  # renormalised inside it
+    greedy = [ChatRequest(model="m", messages=(("user", "x"),), temperature=0.0, seed=i) for i in range(5)]
+    assert RowSampler(greedy)(None, logits[:5]).argmax(-1).tolist() == [0] * 5
+    again = RowSampler(rows[:50])(None, logits[:50]).argmax(-1)
+    assert again.tolist() == picked[:50].tolist()  # same seeds, same draws, whatever the batch size
+
+
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed here")
 def test_vllm_backend_without_vllm_says_how_to_install():
     with pytest.raises(TraitError, match=r"pip install 'trait\[vllm\]'"):

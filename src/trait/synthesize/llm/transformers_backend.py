@@ -27,34 +27,33 @@ def request_seed(req: ChatRequest) -> int:
 
 
 class RowSampler:
-    """A logits processor that samples each row with its own generator (temperature, top-p per row)."""
+    """A logits processor that samples each row with its own generator (temperature, top-p per row).
+
+    Batched tensor work (one sort, two cumsums per step) and one uniform draw per row: rows never
+    share randomness, so a row's tokens depend on its own logits and seed only.
+    """
 
     def __init__(self, requests: Sequence[ChatRequest]) -> None:
         import torch
 
-        self.temps = [r.temperature for r in requests]
-        self.top_ps = [r.top_p for r in requests]
+        self.temps = torch.tensor([r.temperature for r in requests], dtype=torch.float32)
+        self.top_ps = torch.tensor([r.top_p for r in requests], dtype=torch.float32)
         self.gens = [torch.Generator().manual_seed(request_seed(r)) for r in requests]
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
 
-        logits = scores.float().cpu()
-        chosen = []
-        for row, (t, p, g) in enumerate(zip(self.temps, self.top_ps, self.gens)):
-            if t <= 0:
-                chosen.append(int(torch.argmax(logits[row])))
-                continue
-            probs = torch.softmax(logits[row] / t, dim=-1)
-            if p < 1.0:
-                sorted_p, order = torch.sort(probs, descending=True)
-                drop = torch.cumsum(sorted_p, 0) - sorted_p >= p  # keep the smallest prefix reaching p
-                sorted_p[drop] = 0.0
-                probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
-            chosen.append(int(torch.multinomial(probs, 1, generator=g)))
-        out = torch.full_like(scores, float("-inf"))
-        out[torch.arange(len(chosen)), torch.tensor(chosen, device=scores.device)] = 0.0
-        return out
+        logits = scores.float()
+        temps, top_ps = self.temps.to(logits.device), self.top_ps.to(logits.device)
+        greedy = temps <= 0
+        probs = torch.softmax(logits / torch.where(greedy, 1.0, temps)[:, None], dim=-1)
+        sorted_p, order = torch.sort(probs, dim=-1, descending=True)
+        drop = torch.cumsum(sorted_p, -1) - sorted_p >= top_ps[:, None]  # keep the smallest prefix reaching p
+        cdf = torch.cumsum(sorted_p.masked_fill(drop, 0.0), -1)
+        u = torch.stack([torch.rand((), generator=g) for g in self.gens]).to(logits.device) * cdf[:, -1]
+        idx = torch.searchsorted(cdf, u[:, None], right=True).clamp_(max=cdf.shape[-1] - 1)
+        chosen = torch.where(greedy, logits.argmax(-1), order.gather(-1, idx).squeeze(-1))
+        return torch.full_like(scores, float("-inf")).scatter_(-1, chosen[:, None], 0.0)
 
 
 class TransformersBackend:
