@@ -12,6 +12,7 @@ marks each finished task in ``datatrove/completions/``; a rerun redoes only unfi
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +20,7 @@ from contextlib import contextmanager, nullcontext
 from glob import glob
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -27,7 +28,7 @@ from datatrove.pipeline.readers.base import BaseReader
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
 from trait.errors import TraitError
-from trait.io import OnError, ReadStats, iter_docs, read_json, write_json
+from trait.io import OnError, ReadStats, dumps, iter_docs, read_json, write_json
 from trait.ui import progress
 
 SHARD_GLOB = "*.jsonl.gz"
@@ -136,6 +137,36 @@ def _doc_record(self: Any, document: Document) -> dict[str, Any]:
             "meta": md["meta"], "scores": md["scores"]}
 
 
+class ShardWriter(JsonlWriter):
+    """Datatrove's JsonlWriter, gzip at level 1 instead of fsspec's default 9.
+
+    Score shards are intermediate files read once or twice by the choose step; at level 9 the
+    compression alone took about half of the whole pipeline's time (profiled), at level 1 writing
+    is ~5x faster for files ~25% larger.
+    """
+
+    name = "🐿 trait shards"
+
+    def __init__(self, output_folder: str, compresslevel: int = 1) -> None:
+        super().__init__(output_folder, output_filename="${rank}.jsonl.gz", compression=None,
+                         adapter=_doc_record)
+        self.compresslevel = compresslevel
+        self._gz: dict[str, gzip.GzipFile] = {}
+
+    def _write(self, document: dict, file_handler: IO, filename: str) -> None:
+        gz = self._gz.get(filename)
+        if gz is None:
+            gz = self._gz[filename] = gzip.GzipFile(fileobj=file_handler, mode="wb",
+                                                    compresslevel=self.compresslevel, mtime=0)
+        gz.write(dumps(document))
+
+    def close(self) -> None:
+        for gz in self._gz.values():
+            gz.close()  # flushes the gzip trailer; the file itself is closed by the output manager
+        self._gz.clear()
+        super().close()
+
+
 def build_pipeline(paths: Sequence[str], out_dir: Path, *, method: str, model_dir: Path,
                    quality: str = "none", quality_dir: Path | None = None, batch_size: int = 1000,
                    text_key: str = "text", id_key: str | None = "id",
@@ -147,8 +178,7 @@ def build_pipeline(paths: Sequence[str], out_dir: Path, *, method: str, model_di
     ]
     if quality != "none":
         steps.append(QualityScoreStep(quality, str(quality_dir) if quality_dir else None, batch_size))
-    steps.append(JsonlWriter(str(out_dir / "scores"), output_filename="${rank}.jsonl.gz",
-                             compression="gzip", adapter=_doc_record))
+    steps.append(ShardWriter(str(out_dir / "scores")))
     return steps
 
 
