@@ -193,3 +193,21 @@ def test_a_hung_first_call_is_a_timeout_not_an_unreachable_server(tmp_path):
         out = llm_for(cfg, tmp_path).generate(requests_for(cfg, 1), show_progress=False)
     assert isinstance(out[0], ChatResult) and time.perf_counter() - t0 >= 0.3
     assert srv.stats.requests[out[0].key] == 2
+
+
+def test_server_lost_mid_run_stops_the_run_and_keeps_what_completed(tmp_path):
+    srv = OpenAIServer().start()
+    cfg = cfg_for(srv, concurrency=2, max_retries=1)
+    llm = llm_for(cfg, tmp_path)
+    seen = []
+
+    def on_result(res) -> None:
+        seen.append(res)
+        if len(seen) == 10:
+            srv.stop()  # the server dies under the run
+
+    with pytest.raises(TraitError, match="lost .* requests in a row could not connect"):
+        llm.generate(requests_for(cfg, 200), on_result=on_result, show_progress=False)
+    ok = [r for r in seen if isinstance(r, ChatResult)]
+    assert len(ok) >= 10 and len(seen) < 20  # stopped within a few requests, not after 190 failures
+    assert len(llm.cache) == len(ok)

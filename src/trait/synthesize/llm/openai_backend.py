@@ -141,12 +141,18 @@ class OpenAIBackend:
                                       timeout=cfg.timeout_s, http_client=http)
                    for http in _http_clients(workers)]
 
+        lost = [0]  # requests in a row that ended unable to connect
+
         async def worker(client: openai.AsyncOpenAI) -> None:
             for i in todo:  # a shared iterator: each index is taken by exactly one worker
                 res = await self._one(client, requests[i], rpm, tpm)
                 results[i] = res
                 if on_result is not None:
                     on_result(res)
+                lost[0] = lost[0] + 1 if isinstance(res, LLMFailure) and res.kind == "unreachable" else 0
+                if lost[0] >= workers:  # the server went away mid-run: stop instead of failing the rest slowly
+                    raise TraitError(f"llm.base_url: lost {self._where}: {lost[0]} requests in a row "
+                                     f"could not connect after retries ({res.reason})")
 
         try:
             async with asyncio.TaskGroup() as tg:
@@ -175,8 +181,8 @@ class OpenAIBackend:
             return await self._call(client, req)
 
         retrying = tn.AsyncRetrying(stop=tn.stop_after_attempt(self.cfg.max_retries + 1), wait=self._wait,
-                                 retry=tn.retry_if_exception(lambda e: isinstance(e, CallError) and e.retry),
-                                 reraise=True)
+                                    retry=tn.retry_if_exception(lambda e: isinstance(e, CallError) and e.retry),
+                                    reraise=True)
         try:
             return await retrying(attempt)
         except CallError as e:
@@ -200,8 +206,10 @@ class OpenAIBackend:
             self._answered = True
             raise self._status_error(e) from None
         except (TimeoutError, openai.APIConnectionError) as e:  # APITimeoutError is an APIConnectionError
-            if _is_connect_error(e) and not self._answered:
-                raise TraitError(f"llm.base_url: cannot reach {self._where} ({_cause(e)})") from None
+            if _is_connect_error(e):
+                if not self._answered:
+                    raise TraitError(f"llm.base_url: cannot reach {self._where} ({_cause(e)})") from None
+                raise CallError(f"unreachable: {_cause(e)}", retry=True) from None
             if isinstance(e, (TimeoutError, openai.APITimeoutError)):
                 raise CallError(f"timeout: no reply within {cfg.timeout_s:g}s", retry=True) from None
             raise CallError(f"connection: {_cause(e)}", retry=True) from None
