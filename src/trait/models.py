@@ -46,6 +46,9 @@ def _materialise(target: Path, build) -> Path:
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     build(tmp)
+    if (target / "config.json").exists():  # another process (e.g. another rank) finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+        return target
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)  # atomic: a crash mid-conversion never leaves a half model under the real name
     return target
@@ -67,6 +70,8 @@ def _convert_smollm2(out: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = smollm2_gguf_path()
+    if importlib.util.find_spec("gguf") is None:  # transformers reads GGUF files through it
+        raise TraitError("model smollm2-135m: package gguf is not installed (pip install 'gguf>=0.10')")
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # Dequantised on load; drop the GGUF quantizer so the checkpoint saves and trains as plain fp32.

@@ -1,0 +1,95 @@
+"""Training throughput of TRAIT's ``train_stage`` against a plain ``transformers.Trainer``, in one run.
+
+Both train the same model on the same packed blocks with the same batch, schedule and precision; both
+timings cover load model -> train -> save the final model. The two are interleaved ``--repeats``
+times and the best run of each is kept, so a busy shared CPU biases neither. Goal: ratio >= 0.95.
+
+    python benchmarks/cpt_throughput.py                                   # tiny random model, seconds
+    python benchmarks/cpt_throughput.py --model smollm2-135m --seq-len 512 --steps 4 [--bf16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "math" / "data" / "math_prose" / "openstax_math.jsonl.gz"
+
+
+def plain_trainer(model_path: Path, dataset_dir: Path, out: Path, args_kw: dict) -> float:
+    """The reference: what a user would write with transformers alone."""
+    import torch
+    from datasets import load_from_disk
+    from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForLanguageModeling, Trainer,
+                              TrainingArguments)
+
+    t0 = time.perf_counter()
+    tok = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    ds = load_from_disk(str(dataset_dir))
+    trainer = Trainer(model=model, args=TrainingArguments(output_dir=str(out), save_strategy="no",
+                                                          report_to="none", **args_kw),
+                      train_dataset=ds, data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
+    trainer.train()
+    trainer.save_model(str(out / "final"))
+    return time.perf_counter() - t0
+
+
+def ours(model_path: Path, dataset_dir: Path, out: Path, steps: int, batch: int, bf16: bool) -> float:
+    from trait.train.config import StageTrainConfig, TrainConfig
+    from trait.train.trainer import train_stage
+
+    t0 = time.perf_counter()
+    train_stage(model_path, dataset_dir, out, StageTrainConfig(max_steps=steps, warmup_ratio=0.0,
+                                                               lr_scheduler="linear"),
+                TrainConfig(batch_size=batch, bf16=bf16, save_steps=10**9, logging_steps=500), seed=0)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="tiny-random", help="alias or local folder (trait.models.resolve_model)")
+    ap.add_argument("--seq-len", type=int, default=256)
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast (both trainers)")
+    a = ap.parse_args()
+
+    from trait.build.corpus import CorpusSource, build_corpus
+    from trait.models import resolve_model
+
+    model = resolve_model(a.model)
+    work = Path(tempfile.mkdtemp(prefix="cpt-bench-"))
+    try:
+        tokens = a.steps * a.batch_size * a.seq_len
+        corpus = build_corpus([CorpusSource("math_prose", paths=[EXAMPLE], max_epochs=100)], model, a.seq_len, 0,
+                              work / "corpus", total_tokens=tokens + a.seq_len)
+        data = Path(corpus["dataset"])
+        args_kw = {"per_device_train_batch_size": a.batch_size, "max_steps": a.steps, "learning_rate": 5e-5,
+                   "lr_scheduler_type": "linear", "bf16": a.bf16, "logging_steps": 500, "seed": 0}
+        ours(model, data, work / "warmup", 2, a.batch_size, a.bf16)  # one-time costs (imports, kernels)
+        t_plain, t_ours = [], []
+        for r in range(a.repeats):
+            t_plain.append(plain_trainer(model, data, work / f"plain{r}", args_kw))
+            t_ours.append(ours(model, data, work / f"ours{r}", a.steps, a.batch_size, a.bf16))
+        plain_tps, ours_tps = tokens / min(t_plain), tokens / min(t_ours)
+        print(f"model={a.model} seq_len={a.seq_len} batch={a.batch_size} steps={a.steps} bf16={a.bf16} "
+              f"tokens/run={tokens} threads={__import__('torch').get_num_threads()}")
+        print(f"plain Trainer : {plain_tps:9.1f} tok/s  (runs: {', '.join(f'{t:.1f}s' for t in t_plain)})")
+        print(f"train_stage   : {ours_tps:9.1f} tok/s  (runs: {', '.join(f'{t:.1f}s' for t in t_ours)})")
+        print(f"ratio (ours / plain) = {ours_tps / plain_tps:.3f}   goal >= 0.95")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
