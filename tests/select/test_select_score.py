@@ -133,3 +133,23 @@ def test_heuristic_quality_prefers_prose_over_junk(seed_texts):
     assert np.median(q[:10]) > 0.8 and q[10:].max() < 0.3
     feats = quality_features("\n".join(["the same line of text with the words in it ok."] * 30))
     assert feats["repetition"] == 0.0 and feats["stop_words"] > 0.5  # the, of, with
+
+
+def test_model_quality_learns_user_labels_and_rejects_bad_ones(tmp_path, seed_texts, general_texts):
+    from trait.select.config import QualityConfig
+    from trait.select.quality import ModelQuality, load_quality
+
+    labels = tmp_path / "labels.jsonl"
+    rows = [{"text": t, "score": 5} for t in seed_texts[:20]] + [{"text": t, "score": 1} for t in general_texts[:20]]
+    labels.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    cfg = QualityConfig(scorer="model", labels=str(labels))
+    metrics = ModelQuality.fit(cfg, tmp_path / "q", seed=0)
+    assert metrics["n_train"] == 32 and metrics["n_heldout"] == 8 and metrics["spearman"] > 0.5
+    q = load_quality("model", tmp_path / "q").score(seed_texts[40:50] + general_texts[60:70])
+    assert ((q >= 0) & (q <= 1)).all() and q[:10].mean() > q[10:].mean() + 0.2
+    with labels.open("a") as fh:
+        fh.write(json.dumps({"text": "a doc", "score": 9}) + "\n")
+    with pytest.raises(BadInputError, match=r"labels\.jsonl:41: label 'score' must be a number in \[0, 5.0\]"):
+        ModelQuality.fit(cfg, tmp_path / "q2", seed=0)
+    with pytest.raises(ValueError, match="needs select.quality.labels"):
+        QualityConfig(scorer="model")

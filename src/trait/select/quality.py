@@ -23,8 +23,12 @@ from typing import Any, Protocol
 
 import numpy as np
 from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
-from datatrove.pipeline.filters.gopher_repetition_filter import (find_all_duplicate, find_duplicates,
-                                                                 find_top_duplicate, get_n_grams)
+from datatrove.pipeline.filters.gopher_repetition_filter import (
+    find_all_duplicate,
+    find_duplicates,
+    find_top_duplicate,
+    get_n_grams,
+)
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 
 from trait.errors import BadInputError, TraitError
@@ -161,7 +165,7 @@ class ModelQuality:
         return metrics
 
     @classmethod
-    def load(cls, out_dir: Path) -> "ModelQuality":
+    def load(cls, out_dir: Path) -> ModelQuality:
         import joblib
 
         path = Path(out_dir) / "model.joblib"
