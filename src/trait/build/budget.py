@@ -41,7 +41,7 @@ def allocate(wants: Sequence[Want], total: int | None) -> tuple[list[int], list[
         elif w.fraction is not None:
             if total is None:
                 raise TraitError(f"corpus source {w.name}: a fraction budget needs a total token budget")
-            requested.append(int(round(w.fraction * total)))
+            requested.append(round(w.fraction * total))
         else:
             requested.append(None if total is not None else w.available)
     fill = [i for i, r in enumerate(requested) if r is None]

@@ -78,7 +78,7 @@ def train_stage(model_path: str | os.PathLike, dataset_dir: str | os.PathLike, o
     tokens_run = state.num_input_tokens_seen - start_tokens  # this session only, for tokens/s
     _save_final(trainer, final)
     summary = {"model_in": str(model_path), "dataset": str(dataset_dir), "model": str(final),
-               "blocks": len(dataset), "seq_len": int(len(dataset[0]["input_ids"])),
+               "blocks": len(dataset), "seq_len": len(dataset[0]["input_ids"]),
                "steps": state.global_step, "tokens": int(state.num_input_tokens_seen),
                "resumed_from": str(resume) if resume else None, "start_step": start_step,
                "final_loss": _last_loss(state.log_history), "train_loss": result.training_loss,
