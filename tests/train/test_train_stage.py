@@ -80,3 +80,15 @@ def test_run_train_two_stages_give_two_different_models(tmp_path):
     assert s["stages"]["stage2"]["steps"] == 2  # 4 blocks / batch 2, one epoch
     assert s["stages"]["stage2"]["tokens"] == 128
     assert read_jsonl(s["stages"]["stage2"]["loss_log"])[0]["step"] == 1  # own schedule, from step 0
+
+
+def test_save_and_log_intervals_do_not_change_the_train_step(tmp_path):
+    from trait.train.stage import train_step
+
+    def step(**train):
+        cfg = config_from_dict({"runs_dir": str(tmp_path), "data": {"seed_corpus": ["s.jsonl"],
+                                "general_corpus": ["g.jsonl"]}, "train": train})
+        return train_step(cfg, Step(tmp_path, "build", {"x": 1})).hash
+
+    assert step(save_steps=5, logging_steps=3) == step()  # a rerun with new intervals resumes the same run
+    assert step(stage1={"learning_rate": 1e-3}) != step()

@@ -62,7 +62,9 @@ def stage_plans(cfg: TraitConfig, src: dict[str, CorpusSource]) -> dict[str, tup
 def build_step(cfg: TraitConfig, select_step: Step, synth_step: Step) -> Step:
     d = cfg.data
     inputs = list(d.seed_corpus) + list(d.replay_corpus or d.general_corpus)
-    config = {"build": cfg.build, "base_model": cfg.train.base_model, "seed": cfg.seed,
+    # num_proc changes how fast, not what: it stays out of the hash so changing it reuses the build.
+    config = {"build": cfg.build.model_dump(mode="json", exclude={"num_proc"}),
+              "base_model": cfg.train.base_model, "seed": cfg.seed,
               "data": {"seed_corpus": d.seed_corpus, "replay_corpus": d.replay_corpus or d.general_corpus,
                        "text_key": d.text_key, "id_key": d.id_key, "on_bad_record": d.on_bad_record},
               "inputs": fingerprint(inputs)}

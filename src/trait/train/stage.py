@@ -13,9 +13,14 @@ from trait.steps import Step
 from trait.train.trainer import LOSS_LOG, stage_summary, train_stage
 from trait.ui import info
 
+# Settings that change how often we save or log, not the weights: kept out of the step hash, so
+# changing them resumes the same run instead of starting a new one.
+NOT_HASHED = {"save_steps", "save_total_limit", "logging_steps", "dataloader_workers"}
+
 
 def train_step(cfg: TraitConfig, build_step: Step) -> Step:
-    return Step(cfg.run_dir, "train", {"train": cfg.train, "seed": cfg.seed}, deps=(build_step,))
+    return Step(cfg.run_dir, "train", {"train": cfg.train.model_dump(mode="json", exclude=NOT_HASHED),
+                                       "seed": cfg.seed}, deps=(build_step,))
 
 
 def run_train(cfg: TraitConfig, build_step: Step) -> Step:
