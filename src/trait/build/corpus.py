@@ -12,7 +12,6 @@ import hashlib
 import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -277,17 +276,23 @@ def _pack(parts: list[Any], seq_len: int, seed: int, out_dir: Path, num_proc: in
     docs = concatenate_datasets(parts).shuffle(seed=seed, keep_in_memory=True).flatten_indices(
         cache_file_name=str(work / "docs.arrow"))
     procs = num_proc if num_proc > 1 and len(docs) >= 4 * num_proc else None
-    blocks = docs.map(_pack_batch, batched=True, batch_size=2000, fn_kwargs={"seq_len": seq_len},
-                      remove_columns=docs.column_names, num_proc=procs, load_from_cache_file=False,
-                      features=Features({"input_ids": [Value("int32")]}),
-                      cache_file_name=str(work / "blocks.arrow"), desc="pack")
-    return blocks.shuffle(seed=seed + 1, keep_in_memory=True)
+    blocks = docs.with_format("arrow").map(
+        _pack_batch, batched=True, batch_size=2000, fn_kwargs={"seq_len": seq_len},
+        remove_columns=docs.column_names, num_proc=procs, load_from_cache_file=False,
+        features=Features({"input_ids": [Value("int32")]}), cache_file_name=str(work / "blocks.arrow"),
+        desc="pack")
+    return blocks.with_format(None).shuffle(seed=seed + 1, keep_in_memory=True)
 
 
-def _pack_batch(batch: dict[str, list], seq_len: int) -> dict[str, list]:
-    flat = list(chain.from_iterable(batch["input_ids"]))
+def _pack_batch(batch: Any, seq_len: int) -> Any:
+    """Arrow in, Arrow out: flatten the token lists and cut them into rows without copying to Python."""
+    import pyarrow as pa
+
+    chunks = [c.flatten() for c in batch.column("input_ids").chunks]
+    flat = pa.concat_arrays(chunks) if chunks else pa.array([], pa.int32())
     n = len(flat) // seq_len
-    return {"input_ids": [flat[i * seq_len:(i + 1) * seq_len] for i in range(n)]}
+    offsets = pa.array(np.arange(0, n * seq_len + 1, seq_len, dtype=np.int32))
+    return pa.table({"input_ids": pa.ListArray.from_arrays(offsets, flat.slice(0, n * seq_len))})
 
 
 def _save_atomic(ds: Any, target: Path) -> None:
