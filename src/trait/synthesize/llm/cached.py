@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from rich.progress import TextColumn
+from rich.errors import LiveError
+from rich.progress import Progress, TextColumn
 
 from trait import ui
 from trait.io import dumps
@@ -49,12 +50,8 @@ class CachedLLM:
         with self._lock:
             self._counts["requests"] += len(requests)
             self._counts["cache_hits"] += len(requests) - sum(1 for k in keys if k not in done)
-        bar = ui.progress(TextColumn("{task.fields[line]}")) if show_progress and requests else None
-        task = None
-        if bar is not None:
-            bar.start()
-            task = bar.add_task(description, total=len(requests), completed=len(requests) - len(misses),
-                                line=self._line())
+        bar = self._start_bar(description, len(requests), len(requests) - len(misses)) if show_progress else None
+        task = bar.task_ids[0] if bar is not None else None
         for key in keys:
             if key in done and on_result is not None:
                 on_result(done[key])
@@ -80,6 +77,18 @@ class CachedLLM:
                 bar.update(task, line=self._line())
                 bar.stop()
         return [done[k] for k in keys]
+
+    def _start_bar(self, description: str, total: int, done: int) -> Progress | None:
+        """A live bar, unless there is nothing to show or the caller already shows one (rich allows one)."""
+        if not total:
+            return None
+        bar = ui.progress(TextColumn("{task.fields[line]}"))
+        bar.add_task(description, total=total, completed=done, line=self._line())
+        try:
+            bar.start()
+        except LiveError:
+            return None
+        return bar
 
     def _record(self, res: ChatResult | LLMFailure) -> None:
         """Book one fresh outcome: cache a success now, append a failure now (both survive a kill)."""
