@@ -52,7 +52,8 @@ def _titles(block: str) -> set[str]:
 
 
 def main() -> None:
-    docs = [json.loads(line) for line in gzip.open(WIKI, "rt", encoding="utf-8")]
+    with gzip.open(WIKI, "rt", encoding="utf-8") as fh:
+        docs = [json.loads(line) for line in fh]
     by_title = {d["title"]: d for d in docs}
     math, math_b, not_b = _titles(MATH), _titles(MATH_BORDERLINE), _titles(NOT_MATH_BORDERLINE)
     for t in math | math_b | not_b:
