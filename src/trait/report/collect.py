@@ -57,7 +57,7 @@ def selection(run_dir: Path) -> dict[str, Any] | None:
     counts = pick(choose, SELECT_KEYS)
     out: dict[str, Any] = {"classifier": pick(classifier, CLASSIFIER_KEYS) if isinstance(classifier, dict) else {},
                            "all": choose,
-                           "precision": choose.get("precision_estimate") or {}, "counts": counts,
+                           "precision": choose.get("general_precision") or {}, "counts": counts,
                            "dropped": dropped, "plots": [], "kept_examples": [], "dropped_examples": []}
     score_dir = latest(run_dir, "score")
     if score_dir is not None:

@@ -50,6 +50,19 @@ def _test_file(spec: TaskSpec) -> str | None:
     return spec.test
 
 
+def labelled_precision(labels_path: str, score_paths: list[str], selected: Path) -> dict[str, Any]:
+    """Precision of the choice on the general corpus itself, from the user's labelled sample (issue 7):
+    the seed-split metrics alone can look perfect while the general corpus's own pages are missed."""
+    from trait.select.precision import load_labels, precision_report
+
+    kept_ids = {d.id for d in iter_docs([str(selected)], on_error="fail")}
+    ids, scores = [], []
+    for doc in _read_doc_stream(score_paths):
+        ids.append(doc.id)
+        scores.append(doc.scores.get("domain", float("nan")))
+    return precision_report(ids, scores, [i in kept_ids for i in ids], load_labels(labels_path))
+
+
 def choose_settings(cfg: TraitConfig) -> dict[str, Any]:
     """Exactly what the choose step depends on besides the scores (its hash covers nothing else)."""
     sel = cfg.select
@@ -62,7 +75,8 @@ def choose_settings(cfg: TraitConfig) -> dict[str, Any]:
     return {"threshold": sel.threshold, "keep_fraction": sel.keep_fraction,
             "quality_scorer": sel.quality.scorer, "quality_min_score": sel.quality.min_score,
             "dedup": sel.dedup, "decontaminate": sel.decontaminate,
-            "tasks": tasks if sel.decontaminate.enabled else [], "seed": cfg.seed}
+            "tasks": tasks if sel.decontaminate.enabled else [], "seed": cfg.seed,
+            "labels": fingerprint([sel.labels])[0] if sel.labels else None}
 
 
 def run_choose(cfg: TraitConfig, score_step: Step, classify_step: Step | None = None) -> Step:
@@ -74,6 +88,9 @@ def run_choose(cfg: TraitConfig, score_step: Step, classify_step: Step | None = 
     out = step.start()
     summary = choose(cfg, score_shards(score_step), out)
     summary["method"] = cfg.select.method
+    if cfg.select.labels:
+        summary["general_precision"] = labelled_precision(cfg.select.labels, score_shards(score_step),
+                                                          out / "selected.jsonl.gz")
     if classify_step is not None and classify_step.done and (classify_step.path / "summary.json").exists():
         summary["classifier"] = classify_step.summary()
     step.complete(summary)
