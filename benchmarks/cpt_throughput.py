@@ -74,6 +74,8 @@ def main() -> None:
     ap.add_argument("--bf16", action="store_true", help="bf16 autocast (both trainers)")
     a = ap.parse_args()
 
+    import torch
+
     from trait.build.corpus import CorpusSource, build_corpus
     from trait.models import resolve_model
 
@@ -85,13 +87,13 @@ def main() -> None:
                               work / "corpus", total_tokens=tokens + a.seq_len)
         data = Path(corpus["dataset"])
         args_kw = {"per_device_train_batch_size": a.batch_size, "max_steps": a.steps, "learning_rate": 5e-5,
-                   "lr_scheduler_type": "linear", "bf16": a.bf16, "logging_steps": 500, "seed": 0}
+                   "lr_scheduler_type": "linear", "bf16": a.bf16, "logging_steps": 500, "seed": 0,
+                   "use_cpu": a.bf16 and not torch.cuda.is_available()}
         ours(model, data, work / "warmup", 2, a.batch_size, a.bf16)  # one-time costs (imports, kernels)
         runs: dict[str, list[tuple[float, float]]] = {"plain Trainer": [], "train_stage": []}
         for r in range(a.repeats):
             runs["plain Trainer"].append(timed(plain_trainer, model, data, work / f"plain{r}", args_kw))
             runs["train_stage"].append(timed(ours, model, data, work / f"ours{r}", a.steps, a.batch_size, a.bf16))
-        import torch
 
         print(f"model={a.model} seq_len={a.seq_len} batch={a.batch_size} steps={a.steps} bf16={a.bf16} "
               f"tokens/run={tokens} threads={torch.get_num_threads()} load={os.getloadavg()[0]:.1f}")

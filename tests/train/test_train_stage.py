@@ -92,3 +92,12 @@ def test_save_and_log_intervals_do_not_change_the_train_step(tmp_path):
 
     assert step(save_steps=5, logging_steps=3) == step()  # a rerun with new intervals resumes the same run
     assert step(stage1={"learning_rate": 1e-3}) != step()
+
+
+def test_bf16_autocast_trains_on_cpu(tiny_model, packed, tmp_path):
+    cfg = StageTrainConfig(learning_rate=5e-3, max_steps=2)
+    final = train_stage(tiny_model, packed, tmp_path / "bf16", cfg, FAST.model_copy(update={"bf16": True}), seed=0)
+    assert stage_summary(tmp_path / "bf16")["bf16"] is True
+    w = weights(final)
+    assert all(t.dtype == torch.float32 for t in w.values())  # autocast: master weights stay fp32
+    assert differ(weights(tiny_model), w)

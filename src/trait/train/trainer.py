@@ -36,7 +36,8 @@ def training_args(out_dir: Path, stage_cfg: StageTrainConfig, train_cfg: TrainCo
         save_steps=train_cfg.save_steps, save_total_limit=train_cfg.save_total_limit,
         logging_steps=train_cfg.logging_steps, include_num_input_tokens_seen="all", report_to="none",
         seed=seed, data_seed=seed, dataloader_num_workers=train_cfg.dataloader_workers,
-        remove_unused_columns=False, dataloader_pin_memory=_has_accelerator())
+        remove_unused_columns=False, dataloader_pin_memory=_has_accelerator(),
+        use_cpu=train_cfg.bf16 and not _has_accelerator())  # Trainer refuses bf16 on CPU unless told
 
 
 def train_stage(model_path: str | os.PathLike, dataset_dir: str | os.PathLike, out_dir: str | os.PathLike,
