@@ -26,12 +26,26 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.readers.base import BaseReader
 from datatrove.pipeline.writers.jsonl import JsonlWriter
+from loguru import logger
 
 from trait.errors import TraitError
 from trait.io import OnError, ReadStats, dumps, iter_docs, read_json, write_json
 from trait.ui import progress
 
 SHARD_GLOB = "*.jsonl.gz"
+
+
+def _route_trait_errors(record: dict[str, Any]) -> None:
+    """Datatrove logs a failed task's exception with a traceback on stderr, then re-raises it. A
+    ``TraitError`` is already one clear line that the CLI prints, so its record is demoted to DEBUG:
+    it still reaches the task's log file (datatrove logs DEBUG there), never the console."""
+    exc = record["exception"]
+    if exc is not None and isinstance(exc.value, TraitError) and record["level"].no >= 40:
+        record["level"] = type(record["level"])("DEBUG", 10, record["level"].icon)
+
+
+# At import, so every process that unpickles this pipeline (forkserver pool, Ray workers) has it too.
+logger.configure(patcher=_route_trait_errors)
 
 
 class CorpusReader(BaseReader):
