@@ -24,20 +24,31 @@ def cache_dir() -> Path:
     return Path(os.environ.get("TRAIT_CACHE", Path.home() / ".cache" / "trait"))
 
 
-def resolve_model(name: str) -> Path:
-    """A local folder holding a transformers model + tokenizer for ``name`` (a path or an alias)."""
+def check_model(name: str) -> None:
+    """Raise now what ``resolve_model`` would raise later (cheap: nothing is built or converted), so
+    a mistyped base model stops a run before hours of selection and synthesis, not after."""
     p = Path(name).expanduser()
     if p.is_dir():
         if not (p / "config.json").exists():
             raise TraitError(f"model {name}: folder has no config.json (not a transformers model)")
+        return
+    if name.lower() not in SMOLLM2_ALIASES | {TINY_ALIAS}:
+        raise TraitError(f"model {name!r}: no such folder, and not a known alias "
+                         f"({', '.join(sorted(SMOLLM2_ALIASES | {TINY_ALIAS}))})")
+
+
+def resolve_model(name: str) -> Path:
+    """A local folder holding a transformers model + tokenizer for ``name`` (a path or an alias)."""
+    check_model(name)
+    p = Path(name).expanduser()
+    if p.is_dir():
         return p
     key = name.lower()
     if key in SMOLLM2_ALIASES:
         return _materialise(cache_dir() / "models" / "smollm2-135m-instruct", _convert_smollm2)
     if key == TINY_ALIAS:
         return _materialise(cache_dir() / "models" / TINY_ALIAS, build_tiny_model)
-    raise TraitError(f"model {name!r}: no such folder, and not a known alias "
-                     f"({', '.join(sorted(SMOLLM2_ALIASES | {TINY_ALIAS}))})")
+    raise AssertionError(name)  # unreachable: check_model accepted only folders and aliases
 
 
 def _materialise(target: Path, build) -> Path:

@@ -25,7 +25,9 @@ def synthesize(cfg: TraitConfig) -> Step:
 
 def build(cfg: TraitConfig) -> Step:
     from trait.build.stage import run_build
+    from trait.models import check_model
 
+    check_model(cfg.train.base_model)  # before selection and synthesis, not after them
     return run_build(cfg, select(cfg), synthesize(cfg))
 
 
@@ -52,8 +54,10 @@ def run(cfg: TraitConfig) -> Step:
 
 def ablate(cfg: TraitConfig) -> Step:
     from trait.ablate.arms import run_ablation
+    from trait.models import check_model
     from trait.report import write_report
 
+    check_model(cfg.train.base_model)  # before selection and synthesis, not after them
     step = run_ablation(cfg, select(cfg), synthesize(cfg))
     write_report(cfg.run_dir)
     return step
