@@ -14,7 +14,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,11 @@ def cli(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
 
     env = {KEY_ENV: SECRET, **(env or {})}
     res = CliRunner().invoke(app, [str(a) for a in args], env=env)
+    # datatrove points loguru at the sys.stderr of the moment (here the runner's, now closed): point
+    # it back at the real one, as a fresh process would have it.
+    from datatrove.utils.logging import setup_default_logger
+
+    setup_default_logger()
     out = res.stdout + res.stderr
     if res.exception is not None and not isinstance(res.exception, SystemExit):
         out += f"\nTraceback: unhandled {type(res.exception).__name__}: {res.exception}"
@@ -94,3 +100,18 @@ def trait_process(args: list[str], env: dict[str, str] | None = None, **popen: A
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
                 **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "trait.cli", *map(str, args)], env=full_env, **popen)
+
+
+def kill_when(proc: subprocess.Popen, ready: Callable[[], bool], limit_s: float = 240) -> None:
+    """SIGKILL ``proc`` the moment ``ready()`` holds (no cleanup runs); fails if it ended first."""
+    deadline = time.monotonic() + limit_s
+    try:
+        while not ready():
+            if proc.poll() is not None:
+                raise AssertionError(f"process ended (rc {proc.returncode}) before the kill point")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"kill point not reached within {limit_s:g} s")
+            time.sleep(0.01)
+    finally:
+        proc.kill()
+        proc.wait()
