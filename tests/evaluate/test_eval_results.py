@@ -8,7 +8,7 @@ import math
 import pytest
 
 from trait.errors import TraitError
-from trait.evaluate.results import as_dict, evaluate_model, read_table
+from trait.evaluate.results import as_dict, evaluate_model, format_table, read_table
 from trait.evaluate.stage import run_evaluate
 from trait.steps import Step
 
@@ -32,6 +32,7 @@ def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_mo
     _check_rows(rows, ["base"])
     assert len(rows) == 3 * 3 + 1
     assert read_table(out) == rows
+    assert len(format_table(rows).splitlines()) == len(rows) + 1
     with open(out / "results.csv", newline="") as fh:
         table = list(csv.DictReader(fh))
     assert [(r["model"], r["task"], r["metric"]) for r in table] == [(r["model"], r["task"], r["metric"]) for r in rows]

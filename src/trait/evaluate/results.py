@@ -143,3 +143,12 @@ def as_dict(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, dict[st
     for r in rows:
         out.setdefault(r["model"], {}).setdefault(r["task"], {})[r["metric"]] = r
     return out
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table (one line per row) for the console and closing notes."""
+    lines = [f"{'model':<12} {'task':<10} {'metric':<12} {'value':>9}  {'95% CI':<21} n"]
+    for r in rows:
+        ci = f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]"
+        lines.append(f"{r['model']:<12} {r['task']:<10} {r['metric']:<12} {r['value']:>9.4g}  {ci:<21} {r['n']}")
+    return "\n".join(lines)

@@ -11,7 +11,7 @@ from typing import Any
 
 from trait.config import TraitConfig
 from trait.errors import TraitError
-from trait.evaluate.results import as_dict, evaluate_model, write_table
+from trait.evaluate.results import as_dict, evaluate_model, format_table, write_table
 from trait.models import resolve_model
 from trait.steps import Step, fingerprint
 from trait.ui import info
@@ -47,6 +47,7 @@ def run_evaluate(cfg: TraitConfig, train_step: Step) -> Step:
     for name, model_path in models.items():
         rows += evaluate_model(cfg, model_path, name, path / "models" / name)
     write_table(path, rows)
+    info(format_table(rows))
     step.complete({"models": {k: str(v) for k, v in models.items()}, "results": as_dict(rows),
                    "n_rows": len(rows)})
     return step
