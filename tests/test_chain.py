@@ -10,6 +10,8 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,27 @@ def test_rerun_is_a_no_op_and_keep_fraction_only_reruns_choose(chain_cfg):
     assert (first.path / "SUCCESS").stat().st_mtime_ns == marker
     changed = chain_cfg(select={"keep_fraction": 0.2, "classifier": {"epoch": 5, "dim": 16}})
     assert pipeline.select(changed).path != pipeline.select(cfg).path
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_report_renders_in_headless_chromium(chain_cfg, tmp_path):
+    """The page a person opens: rendered offline by a real browser, not blank, every plot decoded."""
+    from PIL import Image
+
+    from trait import pipeline
+
+    cfg = chain_cfg()
+    pipeline.ablate(cfg)  # cached: reuses the run of the first test
+    shot = tmp_path / "report.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2400",
+                    f"--screenshot={shot}", (cfg.run_dir / "report.html").as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    img = Image.open(shot).convert("RGB")
+    assert img.size == (1200, 2400)
+    colours = img.getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 50  # text, tables and plots, not an empty page
