@@ -91,9 +91,12 @@ def main() -> None:
                    "use_cpu": a.bf16 and not torch.cuda.is_available()}
         ours(model, data, work / "warmup", 2, a.batch_size, a.bf16)  # one-time costs (imports, kernels)
         runs: dict[str, list[tuple[float, float]]] = {"plain Trainer": [], "train_stage": []}
-        for r in range(a.repeats):
-            runs["plain Trainer"].append(timed(plain_trainer, model, data, work / f"plain{r}", args_kw))
-            runs["train_stage"].append(timed(ours, model, data, work / f"ours{r}", a.steps, a.batch_size, a.bf16))
+        for r in range(a.repeats):  # alternate the order, so neither always runs second
+            jobs = [("plain Trainer", plain_trainer, (model, data, work / f"plain{r}", args_kw)),
+                    ("train_stage", ours, (model, data, work / f"ours{r}", a.steps, a.batch_size, a.bf16))]
+            for name, fn, fn_args in (jobs if r % 2 == 0 else jobs[::-1]):
+                runs[name].append(timed(fn, *fn_args))
+                shutil.rmtree(fn_args[2], ignore_errors=True)
 
         print(f"model={a.model} seq_len={a.seq_len} batch={a.batch_size} steps={a.steps} bf16={a.bf16} "
               f"tokens/run={tokens} threads={torch.get_num_threads()} load={os.getloadavg()[0]:.1f}")
