@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from trait.build.corpus import CorpusSource, build_corpus
-from trait.build.stage import corpus_sources, run_build
+from trait.build.stage import corpus_sources, run_build, token_cache
 from trait.config import TraitConfig
 from trait.steps import Step
 from trait.ui import info
@@ -52,7 +52,7 @@ def _baseline_model(cfg: TraitConfig, arm: str, select_step: Step, synth_step: S
         out = build.start()
         info(f"ablate {arm}: build {total} tokens from {', '.join(s.name for s in plan)}")
         corpus = build_corpus(plan, tokenizer, cfg.build.seq_len, cfg.seed, out / "cpt", total_tokens=total,
-                              cache_dir=out / "cache", num_proc=cfg.build.num_proc,
+                              cache_dir=token_cache(cfg), num_proc=cfg.build.num_proc,
                               separator_token=cfg.build.separator_token)
         build.complete({"mode": "one_stage", "stages": {"cpt": corpus},
                         "mix": {"cpt": {k: v["tokens"] for k, v in corpus["sources"].items()}}})

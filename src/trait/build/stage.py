@@ -59,6 +59,12 @@ def stage_plans(cfg: TraitConfig, src: dict[str, CorpusSource]) -> dict[str, tup
     return {"one_stage": (one, b.stage1_tokens + b.stage2_tokens)}
 
 
+def token_cache(cfg: TraitConfig) -> Path:
+    """Tokenised sources, shared by every build of a run: entries are keyed by the source's identity
+    and the tokenizer, so the ablation's arms tokenise the seed and replay corpora once, not per arm."""
+    return cfg.run_dir / "cache" / "tokens"
+
+
 def build_step(cfg: TraitConfig, select_step: Step, synth_step: Step) -> Step:
     d = cfg.data
     inputs = list(d.seed_corpus) + list(d.replay_corpus or d.general_corpus)
@@ -87,7 +93,7 @@ def run_build(cfg: TraitConfig, select_step: Step, synth_step: Step) -> Step:
         info(f"build {name}: {total} tokens from {', '.join(s.name for s in plan)}")
         # Each stage gets its own seed so stage-2 replay draws other documents than stage 1's.
         stages[name] = build_corpus(plan, tokenizer, cfg.build.seq_len, cfg.seed + i, out / name,
-                                    total_tokens=total, cache_dir=out / "cache", num_proc=cfg.build.num_proc,
+                                    total_tokens=total, cache_dir=token_cache(cfg), num_proc=cfg.build.num_proc,
                                     separator_token=cfg.build.separator_token)
     step.complete({"mode": cfg.build.mode, "tokenizer": str(tokenizer), "seq_len": cfg.build.seq_len,
                    "mix": {k: {s: v["tokens"] for s, v in c["sources"].items()} for k, c in stages.items()},
