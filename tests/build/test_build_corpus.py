@@ -110,3 +110,16 @@ def test_bad_inputs_are_one_clear_error(tiny_model, tmp_path):
     with pytest.raises(TraitError, match="file not found"):
         build_corpus([CorpusSource("a", paths=[tmp_path / "missing.jsonl"])], tiny_model, SEQ, 0,
                      tmp_path / "e")
+
+
+def test_separator_that_is_also_the_unknown_token(tiny_model, tmp_path):
+    """SmolLM2's <|endoftext|> is both its end-of-text and its unknown token: still a valid separator."""
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    tok.unk_token = "<|endoftext|>"
+    tok.eos_token = "<|im_end|>"
+    tok.save_pretrained(tmp_path / "tok")
+    s = build_corpus([CorpusSource("a", texts=[fixed("x")] * 2)], tmp_path / "tok", SEQ, 0, tmp_path / "c",
+                     separator_token="<|endoftext|>")
+    assert s["separator_id"] == 0 and all(b[-1] == 0 for b in blocks(s))

@@ -161,8 +161,10 @@ def _separator_id(tokenizer: Any, token: str | None, path: str | Path) -> int:
         if tokenizer.eos_token_id is None:
             raise TraitError(f"tokenizer {path}: has no EOS token; set build.separator_token")
         return int(tokenizer.eos_token_id)
-    tid = tokenizer.convert_tokens_to_ids(token)
-    if tid is None or tid == tokenizer.unk_token_id:
+    # Look the token up in the vocabulary: comparing with unk_token_id would reject a real token that
+    # doubles as the unknown token (SmolLM2's <|endoftext|> is both, id 0).
+    tid = tokenizer.get_vocab().get(token)
+    if tid is None:
         raise TraitError(f"build.separator_token: {token!r} is not a token of {path}")
     return int(tid)
 
