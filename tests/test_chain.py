@@ -41,10 +41,9 @@ def chain_cfg(tmp_path_factory, example_data, tiny_model):
     _head(example_data / "gsm8k" / "train.jsonl", root / "gsm_train.jsonl", 8)
     _head(example_data / "gsm8k" / "test.jsonl", root / "gsm_test.jsonl", 4)
     with open(root / "sums.jsonl", "w") as fh:
-        for i in range(12):
-            fh.write(json.dumps({"id": f"s{i}", "question": f"Tom has {i + 2} apples and buys {i} more. "
+        fh.writelines(json.dumps({"id": f"s{i}", "question": f"Tom has {i + 2} apples and buys {i} more. "
                                  "How many apples does he have?", "answer": float(2 * i + 2),
-                                 "split": "test" if i >= 8 else "train"}) + "\n")
+                                 "split": "test" if i >= 8 else "train"}) + "\n" for i in range(12))
     server = OpenAIServer().start()
 
     def cfg(**over):

@@ -13,8 +13,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from trait.ablate.config import AblateConfig
+from trait.build.config import BuildConfig
 from trait.errors import ConfigError
+from trait.evaluate.config import EvaluateConfig
 from trait.schema import DataPath, Section
+from trait.select.config import SelectConfig
+from trait.synthesize.config import LLMConfig, SynthesizeConfig
+from trait.tasks import TaskSpec
+from trait.train.config import TrainConfig
 
 
 class DataConfig(Section):
@@ -28,16 +35,6 @@ class DataConfig(Section):
     id_key: str | None = Field("id", description="Field holding a document's id (else file:line).")
     on_bad_record: Literal["skip", "fail"] = Field(
         "skip", description="skip = count and report bad records; fail = stop at the first with file:line.")
-
-
-# Section models live with their stages; imported here so one TraitConfig validates everything.
-from trait.ablate.config import AblateConfig  # noqa: E402
-from trait.build.config import BuildConfig  # noqa: E402
-from trait.evaluate.config import EvaluateConfig  # noqa: E402
-from trait.select.config import SelectConfig  # noqa: E402
-from trait.synthesize.config import LLMConfig, SynthesizeConfig  # noqa: E402
-from trait.tasks import TaskSpec  # noqa: E402
-from trait.train.config import TrainConfig  # noqa: E402
 
 
 class TraitConfig(Section):

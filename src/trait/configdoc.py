@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-
 _PATH = re.compile(r"Annotated\[str, AfterValidator\(func=<function _resolve_path at 0x[0-9a-f]+>\)\]")
 _OPTIONAL = re.compile(r"^Optional\[(.*)\]$")
 

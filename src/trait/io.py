@@ -43,7 +43,7 @@ class ReadStats:
         if len(self.examples) < MAX_EXAMPLES:
             self.examples.append(msg)
 
-    def merge(self, other: "ReadStats") -> None:
+    def merge(self, other: ReadStats) -> None:
         self.read += other.read
         self.skipped.update(other.skipped)
         self.examples.extend(other.examples[: MAX_EXAMPLES - len(self.examples)])
@@ -156,7 +156,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    raw = open(tmp, "wb")
+    raw = open(tmp, "wb")  # noqa: SIM115 - closed below on both paths; the rename must follow the close
     try:
         fh: IO = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) if path.suffix == ".gz" else raw
         if "b" not in mode:

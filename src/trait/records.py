@@ -25,7 +25,7 @@ class Doc:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Doc":
+    def from_dict(cls, d: dict[str, Any]) -> Doc:
         doc = cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
         doc.meta, doc.scores = doc.meta or {}, doc.scores or {}  # parquet stores empty dicts as null
         return doc
@@ -47,7 +47,7 @@ class Problem:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Problem":
+    def from_dict(cls, d: dict[str, Any]) -> Problem:
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
@@ -67,5 +67,5 @@ class Passage:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
         return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})

@@ -64,7 +64,7 @@ class Step:
     run_dir: Path
     stage: str
     config: Any
-    deps: Sequence["Step"] = field(default_factory=tuple)
+    deps: Sequence[Step] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         self.run_dir = Path(self.run_dir)

@@ -27,8 +27,8 @@ class TaskSpec(Section):
     train: DataPath | None = Field(None, description="Train file (problems for synthesis).")
     test: DataPath | None = Field(None, description="Test file (held out: evaluation + decontamination).")
     split_field: str | None = Field(None, description="When train and test are one file: field naming the split.")
-    train_values: list[str] = ["train"]
-    test_values: list[str] = ["test"]
+    train_values: list[str] = Field(default_factory=lambda: ["train"], description="split_field values of the train split.")
+    test_values: list[str] = Field(default_factory=lambda: ["test"], description="split_field values of the test split.")
     holdout_fraction: float | None = Field(
         None, ge=0.0, lt=1.0,
         description="One file, no split field: this fraction (by a hash of the id) is the test split.")
@@ -42,7 +42,7 @@ class TaskSpec(Section):
     eval_only: bool = Field(False, description="Never used for synthesis (e.g. a non-commercial licence).")
 
     @model_validator(mode="after")
-    def _needs_a_file(self) -> "TaskSpec":
+    def _needs_a_file(self) -> TaskSpec:
         if not self.train and not self.test:
             raise ValueError(f"task {self.name!r}: give a train or a test file")
         return self
@@ -52,7 +52,7 @@ class TaskSpec(Section):
         return self.answer_field is not None
 
 
-GSM8K_FINAL = re.compile(r"####\s*(.+?)\s*$", re.S)
+GSM8K_FINAL = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
 CALC_ANNOTATION = re.compile(r"<<[^>]*>>")
 
 

@@ -169,7 +169,7 @@ def verdict(rows: list[dict[str, Any]]) -> str:
 
 
 def _console_table(view: dict[str, Any]) -> str:
-    cols = [c for c in view["columns"] if c.startswith("avg") or c.startswith("general") or "tokens" in c]
+    cols = [c for c in view["columns"] if c.startswith(("avg", "general")) or "tokens" in c]
     lines = ["arm".ljust(18) + "".join(c[:22].ljust(24) for c in cols)]
     for r in view["rows"]:
         lines.append(r["arm"].ljust(18) + "".join(str(r["cells"].get(c, "—"))[:22].ljust(24) for c in cols))

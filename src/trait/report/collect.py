@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import glob
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,7 @@ def collect(run_dir: Path) -> dict[str, Any]:
     from trait.report.tables import ablation_view, results_view
 
     return {"run": run_dir.name, "run_dir": str(run_dir),
-            "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "selection": selection(run_dir), "synthesis": synthesis(run_dir),
             "build": (ablation.get("mixes") if ablation else None) or build.get("mix"),
             "training": (ablation.get("training") if ablation else None) or train.get("stages"), "loss_plots": loss_plots(run_dir),

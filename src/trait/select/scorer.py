@@ -95,7 +95,7 @@ def split_heldout(items: Sequence[Any], fraction: float, seed: int) -> tuple[lis
     """Shuffle with ``seed`` and cut off ``fraction`` (at least one item when there are two or more)."""
     order = list(range(len(items)))
     random.Random(seed).shuffle(order)
-    n_held = int(round(len(items) * fraction))
+    n_held = round(len(items) * fraction)
     if len(items) >= 2:
         n_held = min(max(n_held, 1), len(items) - 1)
     held = [items[i] for i in order[:n_held]]
