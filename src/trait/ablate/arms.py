@@ -136,8 +136,9 @@ def run_ablation(cfg: TraitConfig, select_step: Step, synth_step: Step) -> Step:
                                       t.summary().get("stages", {}).items()}
                                 for arm, t in trains.items() if t is not None}})
     from trait.report.tables import ablation_view
+    from trait.ui import console
 
-    info(_console_table(ablation_view(step.summary())))
+    console.print(_console_table(ablation_view(step.summary())))
     return step
 
 
@@ -165,12 +166,18 @@ def verdict(rows: list[dict[str, Any]]) -> str:
     best = min(avg, key=avg.get)
     head = ("TRAIT two-stage has the lowest average task loss" if best == "trait_two_stage"
             else f"TRAIT two-stage does not win: {best} has the lowest average task loss")
-    return f"{head} ({t:.3f} nats/token; others: {', '.join(parts)}). Check the CIs before concluding."
+    return (f"{head}. TRAIT two-stage: {t:.3f} nats/token; others (difference to TRAIT): {', '.join(parts)}. "
+            "Check the per-task confidence intervals before concluding.")
 
 
-def _console_table(view: dict[str, Any]) -> str:
-    cols = [c for c in view["columns"] if c.startswith(("avg", "general")) or "tokens" in c]
-    lines = ["arm".ljust(18) + "".join(c[:22].ljust(24) for c in cols)]
+def _console_table(view: dict[str, Any]) -> Any:
+    """The headline columns as a rich table (averages, general perplexity, tokens, cost)."""
+    from rich.table import Table
+
+    table = Table(title="ablation", show_lines=False)
+    table.add_column("arm")
+    for c in view["columns"]:
+        table.add_column(c, justify="right")
     for r in view["rows"]:
-        lines.append(r["arm"].ljust(18) + "".join(str(r["cells"].get(c, "—"))[:22].ljust(24) for c in cols))
-    return "\n".join(lines)
+        table.add_row(r["arm"], *(str(r["cells"].get(c, "—")) for c in view["columns"]))
+    return table
