@@ -134,3 +134,17 @@ def test_report_renders_in_headless_chromium(chain_cfg, tmp_path):
     assert img.size == (1200, 2400)
     colours = img.getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 50  # text, tables and plots, not an empty page
+
+
+def test_run_evaluates_base_and_both_stages_and_reports(chain_cfg):
+    """`trait run`: the TRAIT chain alone reuses the ablation's steps and evaluates base, stage 1, stage 2."""
+    from trait import pipeline
+    from trait.evaluate.results import read_table
+
+    cfg = chain_cfg()
+    step = pipeline.run(cfg)
+    rows = read_table(step.path)
+    assert {r["model"] for r in rows} == {"base", "stage1", "stage2"}
+    assert all(math.isfinite(r["value"]) for r in rows if r["metric"] == "task_loss")
+    html = (cfg.run_dir / "report.html").read_text()
+    assert "<td>stage2</td>" in html and "task_loss" in html

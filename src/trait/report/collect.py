@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trait.io import iter_docs, iter_rows, read_json
+from trait.io import iter_docs, iter_rows, read_json, read_jsonl
 from trait.report import plots
 from trait.steps import latest
 
@@ -116,7 +116,8 @@ def collect(run_dir: Path) -> dict[str, Any]:
     _, build = _summary(run_dir, "build")
     _, train = _summary(run_dir, "train")
     _, ablation = _summary(run_dir, "ablate")
-    _, evaluation = _summary(run_dir, "evaluate")
+    eval_dir, evaluation = _summary(run_dir, "evaluate")
+    eval_rows = read_jsonl(eval_dir / "results.jsonl") if evaluation and eval_dir is not None else []
     steps = sorted((p.stem, read_json(p)["path"]) for p in (run_dir / "latest").glob("*.json")) \
         if (run_dir / "latest").exists() else []
     from trait.report.tables import ablation_view, results_view
@@ -128,5 +129,5 @@ def collect(run_dir: Path) -> dict[str, Any]:
             "training": (ablation.get("training") if ablation else None) or train.get("stages"), "loss_plots": loss_plots(run_dir),
             "ablation": ablation_view(ablation) if ablation else None,
             "verdict": ablation.get("verdict") if ablation else None,
-            "results": results_view(evaluation.get("results", [])) if evaluation else None,
+            "results": results_view(eval_rows) if eval_rows else None,
             "steps": steps}
