@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random
+
 from trait.errors import TraitError
 from trait.synthesize.llm.base import ChatResult
 
@@ -30,6 +32,27 @@ CREATE TABLE IF NOT EXISTS results (
 _CHUNK = 500  # keys per SELECT ... IN (...): well under sqlite's variable limit
 
 
+def _locked(e: BaseException) -> bool:
+    return isinstance(e, sqlite3.OperationalError) and "locked" in str(e)
+
+
+# Two processes creating the same cache at once race on the switch to WAL, which sqlite answers with
+# an immediate "database is locked" (the busy timeout does not cover it): retry briefly.
+@retry(retry=retry_if_exception(_locked), stop=stop_after_delay(60), wait=wait_random(0.01, 0.2), reraise=True)
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a committed row survives a process crash (not a power cut) and a
+        # commit costs no fsync, so the cache is never the bottleneck of a fast server.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(_SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 class ResultCache:
     """``get_many`` / ``put`` over one sqlite file; one connection guarded by a lock (thread-safe)."""
 
@@ -38,12 +61,7 @@ class ResultCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode: a committed row survives a process crash (not a power cut) and a
-            # commit costs no fsync, so the cache is never the bottleneck of a fast server.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+            self._db = _open(self.path)
         except sqlite3.DatabaseError as e:
             raise TraitError(f"{self.path}: cannot open the LLM cache ({e})") from None
 
