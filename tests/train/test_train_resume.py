@@ -15,7 +15,6 @@ import torch
 from safetensors.torch import load_file
 from transformers import TrainerCallback
 
-from trait.build.corpus import CorpusSource, build_corpus
 from trait.io import read_jsonl
 from trait.train.callbacks import last_good_checkpoint
 from trait.train.config import StageTrainConfig, TrainConfig
@@ -31,12 +30,6 @@ class Crash(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         raise RuntimeError(f"simulated crash after checkpoint-{state.global_step}")
 
-
-@pytest.fixture(scope="module")
-def packed(tiny_model, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("packed")
-    texts = [f"Item {i}: {i} times 7 is {7 * i}. " * 3 for i in range(30)]
-    return Path(build_corpus([CorpusSource("math", texts=texts)], tiny_model, 32, 0, out)["dataset"])
 
 
 def test_crash_then_rerun_resumes_from_checkpoint(tiny_model, packed, tmp_path):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import load_file
 
-from trait.build.corpus import CorpusSource, build_corpus
 from trait.build.stage import run_build
 from trait.config import config_from_dict
 from trait.io import read_jsonl, write_jsonl
@@ -28,12 +26,6 @@ def weights(model_dir: str | Path) -> dict[str, torch.Tensor]:
 def differ(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
     return any(not torch.equal(a[k], b[k]) for k in a)
 
-
-@pytest.fixture(scope="module")
-def packed(tiny_model, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("packed")
-    texts = [f"The sum of {i} and {i + 1} is {2 * i + 1}. " * 3 for i in range(30)]
-    return Path(build_corpus([CorpusSource("math", texts=texts)], tiny_model, 32, 0, out)["dataset"])
 
 
 def test_train_stage_logs_loss_and_saves_final_model(tiny_model, packed, tmp_path):
