@@ -3,8 +3,9 @@
 The server (a subprocess, so it does not share our GIL) answers every request after ``--latency``
 seconds, so with ``--concurrency`` slots the ceiling is ``concurrency / latency`` requests/s. We print
 requests/s as a fraction of that ceiling for (a) a minimal raw aiohttp client (what this machine can
-do at all: the anchor), (b) the bare ``AsyncOpenAI`` client with a semaphore, and (c) ``make_llm``
-(cache, retries, accounting, progress bar). Goal: (c) >= 90% of the limit.
+do at all: the anchor), (b) the bare ``AsyncOpenAI`` client with a semaphore, (c) ``make_llm``
+(cache, retries, accounting, progress bar) with its default aiohttp transport and (d) with
+``llm.http_client: openai`` (the SDK under our layer). Goal: (c) >= 90% of the limit.
 Both run ``--repeat`` times, interleaved; the best and median are printed, with the client's CPU time
 per request (which says how far from CPU-bound the client is on a busy machine).
 
@@ -80,9 +81,10 @@ async def bare_client(url: str, n: int, concurrency: int, tag: str) -> tuple[flo
     return n / elapsed, cpu / n * 1000
 
 
-def trait_layer(url: str, n: int, concurrency: int, tag: str, workdir: Path) -> tuple[float, float, dict]:
+def trait_layer(url: str, n: int, concurrency: int, tag: str, workdir: Path, http_client: str = "aiohttp"
+                ) -> tuple[float, float, dict]:
     cfg = LLMConfig(backend="openai", base_url=url, model="bench", concurrency=concurrency, max_tokens=16,
-                    prices_per_million={"input": 0.15, "output": 0.6})
+                    http_client=http_client, prices_per_million={"input": 0.15, "output": 0.6})
     llm = make_llm(cfg, cache_path=workdir / "cache.sqlite", failures_path=workdir / "failures.jsonl")
     reqs = [chat_request(cfg, [("user", f"{tag}{i}")]) for i in range(n)]
     c0, t0 = cpu_s(), time.perf_counter()
@@ -106,12 +108,14 @@ def main() -> None:
     args = ap.parse_args()
     n, limit = args.requests, args.concurrency / args.latency
     proc, url = start_server(args.latency)
-    runs: dict[str, list[tuple[float, float]]] = {"raw": [], "bare": [], "trait": []}
+    runs: dict[str, list[tuple[float, float]]] = {"raw": [], "bare": [], "trait": [], "trait_sdk": []}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for r in range(args.repeat):
                 runs["raw"].append(asyncio.run(raw_aiohttp(url, n, args.concurrency, f"r{r} ")))
                 runs["bare"].append(asyncio.run(bare_client(url, n, args.concurrency, f"a{r} ")))
+                rate, cpu, _ = trait_layer(url, n, args.concurrency, f"s{r} ", Path(tmp) / f"s{r}", "openai")
+                runs["trait_sdk"].append((rate, cpu))
                 rate, cpu, stats = trait_layer(url, n, args.concurrency, f"t{r} ", Path(tmp) / str(r))
                 runs["trait"].append((rate, cpu))
     finally:
@@ -120,18 +124,19 @@ def main() -> None:
     print(f"limit (concurrency/latency): {limit:.1f} req/s  [{n} requests, {args.concurrency} slots, "
           f"{args.latency * 1000:.0f} ms, {args.repeat} runs each]")
     for name, label in (("raw", "raw aiohttp (anchor)"), ("bare", "bare AsyncOpenAI client"),
-                        ("trait", "make_llm (cache+retries+bar)")):
+                        ("trait", "make_llm (default: aiohttp)"), ("trait_sdk", "make_llm (http_client=openai)")):
         rates = [x for x, _ in runs[name]]
         cpu = statistics.median(c for _, c in runs[name])
-        print(f"{label:29s} best {max(rates):6.1f} req/s = {max(rates) / limit:6.1%} of limit; "
+        print(f"{label:30s} best {max(rates):6.1f} req/s = {max(rates) / limit:6.1%} of limit; "
               f"median {statistics.median(rates):6.1f} = {statistics.median(rates) / limit:6.1%}; "
               f"client CPU {cpu:.2f} ms/req")
     best = max(x for x, _ in runs["trait"])
+    median = statistics.median(x for x, _ in runs["trait"])
     print(f"make_llm (best) / raw aiohttp anchor (best): {best / max(x for x, _ in runs['raw']):.1%}; "
           f"/ bare SDK client: {best / max(x for x, _ in runs['bare']):.1%}")
     print(f"last run: rerun from cache {stats['rerun_s']} s for {n} requests; attempts {stats['attempts']}, "
           f"failed {stats['failed']}, cost ${stats['cost_usd']}")
-    print(f"goal >= 90% of limit: {'MET' if best / limit >= 0.9 else 'NOT MET'} (best run)")
+    print(f"goal >= 90% of limit: {'MET' if median / limit >= 0.9 else 'NOT MET'} (median run, default transport)")
 
 
 if __name__ == "__main__":

@@ -15,10 +15,19 @@ from trait.testing.openai_server import Behaviour, OpenAIServer, reply_text
 
 KEY_ENV = "TRAIT_TEST_LLM_KEY"
 SECRET = "sk-test-5ecret-do-not-leak-0123456789"
+HTTP_CLIENT = {"name": "aiohttp"}
+
+
+@pytest.fixture(autouse=True, params=["aiohttp", "openai"])
+def http_client(request, monkeypatch):
+    """Every test runs over both transports: outcomes must not depend on how the POST travelled."""
+    monkeypatch.setitem(HTTP_CLIENT, "name", request.param)
+    return request.param
 
 
 def cfg_for(server: OpenAIServer, **kw) -> LLMConfig:
     base = {"backend": "openai", "base_url": server.url, "model": "fake-model", "api_key_env": KEY_ENV,
+            "http_client": HTTP_CLIENT["name"],
             "concurrency": 8, "timeout_s": 2.0, "max_retries": 3, "backoff_s": 0.01, "backoff_max_s": 0.05,
             "max_tokens": 32}
     return LLMConfig(**{**base, **kw})
@@ -206,8 +215,9 @@ def test_server_lost_mid_run_stops_the_run_and_keeps_what_completed(tmp_path):
         if len(seen) == 10:
             srv.stop()  # the server dies under the run
 
-    with pytest.raises(TraitError, match="lost .* requests in a row could not connect"):
+    with pytest.raises(TraitError, match="lost .* requests in a row could not connect") as err:
         llm.generate(requests_for(cfg, 200), on_result=on_result, show_progress=False)
+    assert "Connect call failed" in str(err.value)  # the real cause, not an unrelated library error
     ok = [r for r in seen if isinstance(r, ChatResult)]
     assert len(ok) >= 10 and len(seen) < 20  # stopped within a few requests, not after 190 failures
     assert len(llm.cache) == len(ok)

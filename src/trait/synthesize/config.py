@@ -16,6 +16,9 @@ class LLMConfig(Section):
     model: str = Field("smollm2-135m-instruct", description="Model name (server) or path/alias (local).")
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
+    http_client: Literal["aiohttp", "openai"] = Field(
+        "aiohttp", description="How the openai backend sends requests: 'aiohttp' posts the JSON directly "
+        "(~0.2 ms CPU/request); 'openai' goes through the openai SDK's AsyncOpenAI (~1.7 ms).")
     temperature: float = 0.7
     top_p: float = 0.95
     max_tokens: int = 512

@@ -1,8 +1,10 @@
-"""Any OpenAI-compatible chat-completions server (OpenAI, vLLM, SGLang, llama.cpp, Ollama) via ``AsyncOpenAI``.
+"""Any OpenAI-compatible chat-completions server (OpenAI, vLLM, SGLang, llama.cpp, Ollama).
 
 Why this shape: a fixed pool of ``concurrency`` workers keeps exactly that many requests in flight
 (memory stays flat for a million requests); retries are ours (tenacity, the client's own are off) so
 they are bounded and counted, and a 429's Retry-After is obeyed; rate limits are aiolimiter buckets.
+How a POST travels (aiohttp or the openai SDK) is ``http.py``'s business; every outcome, whichever
+transport ran, is mapped to a result, a retry or a fatal error here.
 A problem that dooms every request (rejected key, unknown model, no server) stops the run at the
 first sign with one ``TraitError`` line instead of failing a thousand requests slowly.
 The API key is read from the environment and handed only to the client: it is never in a result,
@@ -13,15 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import os
-import socket
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 
-import openai
 import orjson
 import tenacity as tn
 from aiolimiter import AsyncLimiter
@@ -29,9 +28,9 @@ from aiolimiter import AsyncLimiter
 from trait.errors import TraitError
 from trait.synthesize.config import LLMConfig
 from trait.synthesize.llm.base import ChatRequest, ChatResult, LLMFailure, ProgressFn
+from trait.synthesize.llm.http import Dropped, Reply, Transport, Unreachable, make_transport
 
-DUMMY_KEY = "sk-local-no-key"  # local servers ignore the key, but the client insists on one
-SLOTS_PER_CLIENT = 16
+DUMMY_KEY = "sk-local-no-key"  # local servers ignore the key, but the SDK insists on one
 LIMIT_WINDOW_S = 10.0
 
 
@@ -49,10 +48,8 @@ class CallError(Exception):
         self.reason, self.retry, self.retry_after = reason, retry, retry_after
 
 
-def _retry_after(headers: Any) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP date), if present."""
-    if headers is None:
-        return None
     ms = headers.get("retry-after-ms")
     if ms:
         try:
@@ -67,38 +64,6 @@ def _retry_after(headers: Any) -> float | None:
     except ValueError:
         when = email.utils.parsedate_to_datetime(value) if value else None
         return max(0.0, when.timestamp() - time.time()) if when else None
-
-
-def _http_clients(workers: int) -> list[Any]:
-    """HTTP clients for ``workers`` slots: aiohttp's transport where installed (``openai[aiohttp]``)
-    costs half the CPU per request; else httpx, whose pool does O(in-flight) work per request, so one
-    client per 16 slots keeps that flat."""
-    aio = getattr(openai, "DefaultAioHttpClient", None)
-    if aio is not None:
-        try:
-            return [aio()]
-        except RuntimeError:  # the SDK's aiohttp extra is not installed
-            pass
-    return [None] * max(1, -(-workers // SLOTS_PER_CLIENT))
-
-
-_CONNECT_ERRORS = {"ConnectError", "ConnectTimeout", "ClientConnectorError", "ClientConnectorDNSError"}
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    out: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(out) < 20:
-        out.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    return out
-
-
-def _is_connect_error(exc: BaseException) -> bool:
-    """True when the server could not be reached at all (refused, DNS, no answer to connect), not a
-    dropped reply. Names, not classes: the transport (httpx or aiohttp) varies by SDK version."""
-    return any(type(e).__name__ in _CONNECT_ERRORS or isinstance(e, (ConnectionRefusedError, socket.gaierror))
-               for e in _chain(exc))
 
 
 class OpenAIBackend:
@@ -137,15 +102,13 @@ class OpenAIBackend:
         tpm = _limiter(cfg.tokens_per_minute) if cfg.tokens_per_minute else None
         todo = iter(range(len(requests)))
         workers = min(cfg.concurrency, len(requests))
-        clients = [openai.AsyncOpenAI(base_url=cfg.base_url, api_key=self._api_key, max_retries=0,
-                                      timeout=cfg.timeout_s, http_client=http)
-                   for http in _http_clients(workers)]
+        transport = make_transport(cfg.http_client, cfg.base_url, self._api_key, workers)
 
         lost = [0]  # requests in a row that ended unable to connect
 
-        async def worker(client: openai.AsyncOpenAI) -> None:
+        async def worker() -> None:
             for i in todo:  # a shared iterator: each index is taken by exactly one worker
-                res = await self._one(client, requests[i], rpm, tpm)
+                res = await self._one(transport, requests[i], rpm, tpm)
                 results[i] = res
                 if on_result is not None:
                     on_result(res)
@@ -156,17 +119,16 @@ class OpenAIBackend:
 
         try:
             async with asyncio.TaskGroup() as tg:
-                for w in range(workers):
-                    tg.create_task(worker(clients[w % len(clients)]))
+                for _ in range(workers):
+                    tg.create_task(worker())
         except BaseExceptionGroup as eg:  # one worker's fatal error cancelled the others: surface it alone
             fatal = [e for e in eg.exceptions if isinstance(e, TraitError)]
             raise (fatal or list(eg.exceptions))[0] from None
         finally:
-            for client in clients:
-                await client.close()
+            await transport.close()
         return results  # type: ignore[return-value]
 
-    async def _one(self, client: openai.AsyncOpenAI, req: ChatRequest, rpm: AsyncLimiter | None,
+    async def _one(self, transport: Transport, req: ChatRequest, rpm: AsyncLimiter | None,
                    tpm: AsyncLimiter | None) -> ChatResult | LLMFailure:
         tries = 0
 
@@ -178,7 +140,7 @@ class OpenAIBackend:
                 await rpm.acquire()
             if tpm is not None:
                 await tpm.acquire(min(_token_estimate(req), tpm.max_rate))
-            return await self._call(client, req)
+            return await self._call(transport, req)
 
         retrying = tn.AsyncRetrying(stop=tn.stop_after_attempt(self.cfg.max_retries + 1), wait=self._wait,
                                     retry=tn.retry_if_exception(lambda e: isinstance(e, CallError) and e.retry),
@@ -194,37 +156,30 @@ class OpenAIBackend:
             return min(exc.retry_after, self.cfg.backoff_max_s)
         return tn.wait_random_exponential(multiplier=self.cfg.backoff_s, max=self.cfg.backoff_max_s)(state)
 
-    async def _call(self, client: openai.AsyncOpenAI, req: ChatRequest) -> ChatResult:
+    async def _call(self, transport: Transport, req: ChatRequest) -> ChatResult:
         """One HTTP try, every outcome mapped to a result, a ``CallError`` or a fatal ``TraitError``."""
-        cfg = self.cfg
         try:
-            async with asyncio.timeout(cfg.timeout_s):
-                # ``post`` with raw bytes (documented for undocumented endpoints) skips the client's
-                # per-call param transform and pydantic parse: half the CPU per request at 300 req/s.
-                raw = await client.post("/chat/completions", body=req.payload(), cast_to=bytes)
-        except openai.APIStatusError as e:
-            self._answered = True
-            raise self._status_error(e) from None
-        except (TimeoutError, openai.APIConnectionError) as e:  # APITimeoutError is an APIConnectionError
-            if _is_connect_error(e):
-                if not self._answered:
-                    raise TraitError(f"llm.base_url: cannot reach {self._where} ({_cause(e)})") from None
-                raise CallError(f"unreachable: {_cause(e)}", retry=True) from None
-            if isinstance(e, (TimeoutError, openai.APITimeoutError)):
-                raise CallError(f"timeout: no reply within {cfg.timeout_s:g}s", retry=True) from None
-            raise CallError(f"connection: {_cause(e)}", retry=True) from None
-        except (json.JSONDecodeError, ValueError, openai.APIResponseValidationError) as e:
-            self._answered = True
-            raise CallError(f"malformed response: {type(e).__name__}: {str(e)[:120]}", retry=True) from None
+            async with asyncio.timeout(self.cfg.timeout_s):
+                reply = await transport.post(req.payload())
+        except Unreachable as e:
+            if not self._answered:
+                raise TraitError(f"llm.base_url: cannot reach {self._where} ({e})") from None
+            raise CallError(f"unreachable: {e}", retry=True) from None
+        except TimeoutError:
+            raise CallError(f"timeout: no reply within {self.cfg.timeout_s:g}s", retry=True) from None
+        except Dropped as e:
+            raise CallError(f"connection: {e}", retry=True) from None
         self._answered = True
+        if reply.status != 200:
+            raise self._status_error(reply)
         try:
-            resp = orjson.loads(raw)
+            resp = orjson.loads(reply.body)
         except orjson.JSONDecodeError as e:
             raise CallError(f"malformed response: not JSON ({e})"[:200], retry=True) from None
         return _to_result(resp, req)
 
-    def _status_error(self, e: openai.APIStatusError) -> Exception:
-        code, msg = e.status_code, _message(e)
+    def _status_error(self, reply: Reply) -> Exception:
+        code, msg = reply.status, _message(reply.body)
         if code in (401, 403):
             return TraitError(f"llm.api_key_env: {self._where} rejected the key in ${self.cfg.api_key_env} "
                               f"(HTTP {code}: {msg})")
@@ -232,10 +187,9 @@ class OpenAIBackend:
             return TraitError(f"llm.model: {self._where} has no chat model {self.cfg.model!r} "
                               f"or no /chat/completions endpoint (HTTP 404: {msg})")
         if code == 429:
-            return CallError(f"rate limited: HTTP 429: {msg}", retry=True,
-                             retry_after=_retry_after(e.response.headers))
+            return CallError(f"rate limited: HTTP 429: {msg}", retry=True, retry_after=_retry_after(reply.headers))
         retry = code >= 500 or code in (408, 409)
-        return CallError(f"http {code}: {msg}", retry=retry, retry_after=_retry_after(e.response.headers))
+        return CallError(f"http {code}: {msg}", retry=retry, retry_after=_retry_after(reply.headers))
 
 
 def _to_result(resp: Any, req: ChatRequest) -> ChatResult:
@@ -253,19 +207,17 @@ def _to_result(resp: Any, req: ChatRequest) -> ChatResult:
                       completion_tokens=int(usage.get("completion_tokens") or max(1, len(text) // 4)))
 
 
-def _message(e: openai.APIStatusError) -> str:
-    body = e.body
-    if isinstance(body, dict):
-        body = body.get("error", body)
-        if isinstance(body, dict):
-            body = body.get("message", body)
-    return str(body if body is not None else e.message)[:200]
-
-
-def _cause(e: BaseException) -> str:
-    """The innermost error: 'ConnectionRefusedError: ...' says more than 'Connection error.'."""
-    inner = _chain(e)[-1]
-    return f"{type(inner).__name__}: {inner}"[:200]
+def _message(body: bytes) -> str:
+    """The server's own words: ``error.message`` of a JSON error body, else the body's start."""
+    try:
+        err = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body[:200].decode("utf-8", "replace")
+    if isinstance(err, dict):
+        err = err.get("error", err)
+        if isinstance(err, dict):
+            err = err.get("message", err)
+    return str(err)[:200]
 
 
 def _prompt_estimate(req: ChatRequest) -> int:
