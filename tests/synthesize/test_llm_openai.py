@@ -123,6 +123,23 @@ def test_retry_after_is_honoured(tmp_path):
         assert 0.6 <= second - first < 1.5  # waited what the server asked, not the 10 ms backoff
 
 
+def test_a_429_holds_back_every_worker_for_its_retry_after(tmp_path):
+    def fault(body, n):  # one request in the middle of the run is told to back off
+        return "429" if body["messages"][-1]["content"] == "q 10" and n == 1 else None
+
+    latency, wait = 0.05, 0.5
+    with OpenAIServer(Behaviour(fault_fn=fault, retry_after_s=wait, latency_s=latency)) as srv:
+        cfg = cfg_for(srv, concurrency=4, backoff_s=0.01, backoff_max_s=5)
+        reqs = requests_for(cfg, 40)
+        out = llm_for(cfg, tmp_path).generate(reqs, show_progress=False)
+    assert all(isinstance(r, ChatResult) for r in out)
+    told = srv.stats.arrivals[reqs[10].key][0] + latency  # when the 429 left the server
+    during = [t for times in srv.stats.arrivals.values() for t in times if told + 0.03 < t < told + wait - 0.03]
+    assert during == []  # nobody kept sending while the server said to wait
+    after = [t for times in srv.stats.arrivals.values() for t in times if t >= told + wait - 0.03]
+    assert len(after) >= 20  # and the run went on afterwards
+
+
 def test_length_finish_is_a_cached_result(tmp_path):
     with OpenAIServer(Behaviour(fault_fn=lambda body, n: "length")) as srv:
         cfg = cfg_for(srv)

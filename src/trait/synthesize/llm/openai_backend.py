@@ -2,7 +2,9 @@
 
 Why this shape: a fixed pool of ``concurrency`` workers keeps exactly that many requests in flight
 (memory stays flat for a million requests); retries are ours (tenacity, the client's own are off) so
-they are bounded and counted, and a 429's Retry-After is obeyed; rate limits are aiolimiter buckets.
+they are bounded and counted, and a 429's Retry-After is obeyed by every worker (the server said it
+is over its limit, so the whole pool holds back, not just the request that heard it); rate limits
+are aiolimiter buckets.
 How a POST travels (aiohttp or the openai SDK) is ``http.py``'s business; every outcome, whichever
 transport ran, is mapped to a result, a retry or a fatal error here.
 A problem that dooms every request (rejected key, unknown model, no server) stops the run at the
@@ -81,6 +83,7 @@ class OpenAIBackend:
         self._where = cfg.base_url or "api.openai.com"
         self.attempts = 0  # tries made, all calls together (retries = attempts - requests)
         self._answered = False  # has the server ever answered? (then a connect error is transient)
+        self._hold_until = 0.0  # loop time before which no request is sent (a 429's Retry-After)
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIBackend(base_url={self.cfg.base_url!r}, model={self.cfg.model!r})"
@@ -103,6 +106,7 @@ class OpenAIBackend:
         todo = iter(range(len(requests)))
         workers = min(cfg.concurrency, len(requests))
         transport = make_transport(cfg.http_client, cfg.base_url, self._api_key, workers)
+        self._hold_until = 0.0  # each run has its own loop (and clock)
 
         lost = [0]  # requests in a row that ended unable to connect
 
@@ -136,6 +140,8 @@ class OpenAIBackend:
             nonlocal tries
             tries += 1
             self.attempts += 1
+            while (hold := self._hold_until - asyncio.get_running_loop().time()) > 0:
+                await asyncio.sleep(hold)
             if rpm is not None:
                 await rpm.acquire()
             if tpm is not None:
@@ -187,7 +193,11 @@ class OpenAIBackend:
             return TraitError(f"llm.model: {self._where} has no chat model {self.cfg.model!r} "
                               f"or no /chat/completions endpoint (HTTP 404: {msg})")
         if code == 429:
-            return CallError(f"rate limited: HTTP 429: {msg}", retry=True, retry_after=_retry_after(reply.headers))
+            wait = _retry_after(reply.headers)
+            if wait is not None:  # hold every worker back, not only this request
+                until = asyncio.get_running_loop().time() + min(wait, self.cfg.backoff_max_s)
+                self._hold_until = max(self._hold_until, until)
+            return CallError(f"rate limited: HTTP 429: {msg}", retry=True, retry_after=wait)
         retry = code >= 500 or code in (408, 409)
         return CallError(f"http {code}: {msg}", retry=retry, retry_after=_retry_after(reply.headers))
 
