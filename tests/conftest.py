@@ -34,6 +34,16 @@ def tiny_model(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 
 
+@pytest.fixture(scope="module")
+def packed(tiny_model, tmp_path_factory) -> Path:
+    """A small packed corpus (tiny byte-level model, 32-token blocks) for the training tests."""
+    from trait.build.corpus import CorpusSource, build_corpus
+
+    out = tmp_path_factory.mktemp("packed")
+    texts = [f"The sum of {i} and {i + 1} is {2 * i + 1}. " * 3 for i in range(30)]
+    return Path(build_corpus([CorpusSource("math", texts=texts)], tiny_model, 32, 0, out)["dataset"])
+
+
 @pytest.fixture(scope="session")
 def example_data() -> Path:
     return EXAMPLE_DATA
