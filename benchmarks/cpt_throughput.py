@@ -26,14 +26,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "math" / "data" / "math_prose" / "openstax_math.jsonl.gz"
 
 
-def timed(fn, *args) -> tuple[float, float]:
-    """(wall seconds, process CPU seconds) of one call."""
+def timed(fn, *args) -> tuple[float, float, float]:
+    """(wall seconds, process CPU seconds) of one call, and the seconds it says its training loop took."""
     w, c = time.perf_counter(), time.process_time()
-    fn(*args)
-    return time.perf_counter() - w, time.process_time() - c
+    loop_s = fn(*args)
+    return time.perf_counter() - w, time.process_time() - c, loop_s
 
 
-def plain_trainer(model_path: Path, dataset_dir: Path, out: Path, args_kw: dict) -> None:
+def plain_trainer(model_path: Path, dataset_dir: Path, out: Path, args_kw: dict) -> float:
     """The reference: what a user would write with transformers alone."""
     import torch
     from datasets import load_from_disk
@@ -51,17 +51,21 @@ def plain_trainer(model_path: Path, dataset_dir: Path, out: Path, args_kw: dict)
     trainer = Trainer(model=model, args=TrainingArguments(output_dir=str(out), save_strategy="no",
                                                           report_to="none", **args_kw),
                       train_dataset=ds, data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
+    t0 = time.perf_counter()  # timed as train_stage times its own trainer.train() call
     trainer.train()
+    loop_s = time.perf_counter() - t0
     trainer.save_model(str(out / "final"))
+    return loop_s
 
 
-def ours(model_path: Path, dataset_dir: Path, out: Path, steps: int, batch: int, bf16: bool) -> None:
+def ours(model_path: Path, dataset_dir: Path, out: Path, steps: int, batch: int, bf16: bool) -> float:
     from trait.train.config import StageTrainConfig, TrainConfig
-    from trait.train.trainer import train_stage
+    from trait.train.trainer import stage_summary, train_stage
 
     train_stage(model_path, dataset_dir, out, StageTrainConfig(max_steps=steps, warmup_ratio=0.0,
                                                                lr_scheduler="linear"),
                 TrainConfig(batch_size=batch, bf16=bf16, save_steps=10**9, logging_steps=500), seed=0)
+    return float(stage_summary(out)["wall_s"])
 
 
 def main() -> None:
@@ -90,7 +94,7 @@ def main() -> None:
                    "lr_scheduler_type": "linear", "bf16": a.bf16, "logging_steps": 500, "seed": 0,
                    "use_cpu": a.bf16 and not torch.cuda.is_available()}
         ours(model, data, work / "warmup", 2, a.batch_size, a.bf16)  # one-time costs (imports, kernels)
-        runs: dict[str, list[tuple[float, float]]] = {"plain Trainer": [], "train_stage": []}
+        runs: dict[str, list[tuple[float, float, float]]] = {"plain Trainer": [], "train_stage": []}
         for r in range(a.repeats):  # alternate the order, so neither always runs second
             jobs = [("plain Trainer", plain_trainer, (model, data, work / f"plain{r}", args_kw)),
                     ("train_stage", ours, (model, data, work / f"ours{r}", a.steps, a.batch_size, a.bf16))]
@@ -102,12 +106,14 @@ def main() -> None:
               f"tokens/run={tokens} threads={torch.get_num_threads()} load={os.getloadavg()[0]:.1f}")
         best = {}
         for name, rs in runs.items():
-            wall, cpu = min(w for w, _ in rs), min(c for _, c in rs)
-            best[name] = (tokens / wall, tokens / cpu)
-            print(f"{name:14s}: {tokens / wall:9.1f} tok/s wall, {tokens / cpu:9.1f} tok/CPU-s "
-                  f"(runs: {', '.join(f'{w:.1f}s/{c:.1f}cpu-s' for w, c in rs)})")
-        (pw, pc), (ow, oc) = best["plain Trainer"], best["train_stage"]
-        print(f"ratio (ours / plain) = {ow / pw:.3f} wall, {oc / pc:.3f} CPU   goal >= 0.95")
+            wall, cpu, loop = (min(r[i] for r in rs) for i in range(3))
+            best[name] = (tokens / wall, tokens / cpu, tokens / loop)
+            print(f"{name:14s}: {tokens / wall:9.1f} tok/s wall, {tokens / cpu:9.1f} tok/CPU-s, "
+                  f"{tokens / loop:9.1f} tok/s in the training loop "
+                  f"(runs: {', '.join(f'{w:.1f}s/{c:.1f}cpu-s/{lp:.1f}s loop' for w, c, lp in rs)})")
+        (pw, pc, pl), (ow, oc, ol) = best["plain Trainer"], best["train_stage"]
+        print(f"ratio (ours / plain) = {ow / pw:.3f} wall, {oc / pc:.3f} CPU, {ol / pl:.3f} training loop   "
+              "goal >= 0.95 (wall)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -50,6 +50,17 @@ def test_outputs_depend_on_the_request_not_the_batch(cfg, backend):
     assert [r.text for r in backend.generate(reseeded)] != batched  # the seed is really used
 
 
+def test_dtype_is_configurable(cfg):
+    import torch
+
+    from trait.synthesize.llm.transformers_backend import TransformersBackend
+
+    half = TransformersBackend(cfg.model_copy(update={"dtype": "bfloat16"}))
+    out = half.generate(reqs(cfg, 2))
+    assert all(isinstance(r, ChatResult) for r in out)
+    assert half._model.dtype == torch.bfloat16  # 'auto' on CPU would have been float32
+
+
 def test_greedy_at_temperature_zero(cfg, backend):
     greedy = cfg.model_copy(update={"temperature": 0.0})
     a = backend.generate([chat_request(greedy, [("user", "x")], seed=1)])[0]

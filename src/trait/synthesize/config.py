@@ -31,6 +31,10 @@ class LLMConfig(Section):
     tokens_per_minute: float | None = Field(None, gt=0, description="Counts prompt estimate + max_tokens.")
     batch_size: int = Field(8, ge=1, description="Prompts per forward pass (local backends).")
     device: str = Field("auto", description="Local backends: 'auto' (cuda if available), 'cpu', 'cuda:0'...")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="Local backends' weights: 'auto' = bfloat16 on GPU, float32 on CPU. On a GPU only "
+        "float32 keeps a sample independent of the batch it ran in (so a resumed run regenerates exactly "
+        "what an uninterrupted one would); bfloat16 is faster and its samples vary with batching.")
     prices_per_million: dict[str, float] = Field(
         default_factory=dict, description="{'input': $, 'output': $} per million tokens, for cost estimates.")
 

@@ -6,6 +6,7 @@ the distributed setup from the environment; see examples/accelerate/fsdp.yaml).
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import time
@@ -26,13 +27,17 @@ def training_args(out_dir: Path, stage_cfg: StageTrainConfig, train_cfg: TrainCo
     """The TrainingArguments of a stage (also used by the throughput benchmark's plain Trainer)."""
     from transformers import TrainingArguments
 
+    # transformers renamed gradient_checkpointing to activation_checkpointing (older GPU images lack it)
+    params = inspect.signature(TrainingArguments.__init__).parameters
+    checkpointing = ("activation_checkpointing" if "activation_checkpointing" in params
+                     else "gradient_checkpointing")
     return TrainingArguments(
         output_dir=str(out_dir / CHECKPOINTS), per_device_train_batch_size=train_cfg.batch_size,
         gradient_accumulation_steps=train_cfg.grad_accum, learning_rate=stage_cfg.learning_rate,
         num_train_epochs=stage_cfg.epochs, max_steps=stage_cfg.max_steps or -1,
         warmup_steps=stage_cfg.warmup_ratio, lr_scheduler_type=stage_cfg.lr_scheduler,
         weight_decay=stage_cfg.weight_decay, max_grad_norm=train_cfg.max_grad_norm, bf16=train_cfg.bf16,
-        activation_checkpointing=train_cfg.gradient_checkpointing, save_strategy="steps",
+        save_strategy="steps", **{checkpointing: train_cfg.gradient_checkpointing},
         save_steps=train_cfg.save_steps, save_total_limit=train_cfg.save_total_limit,
         logging_steps=train_cfg.logging_steps, include_num_input_tokens_seen="all", report_to="none",
         seed=seed, data_seed=seed, dataloader_num_workers=train_cfg.dataloader_workers,

@@ -81,7 +81,8 @@ class TransformersBackend:
         if tok.pad_token_id is None:
             tok.pad_token = tok.eos_token
         device = self.cfg.device if self.cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+        dtype = getattr(torch, self.cfg.dtype) if self.cfg.dtype != "auto" else (
+            torch.bfloat16 if device.startswith("cuda") else torch.float32)
         model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype).to(device).eval()
         eos = model.generation_config.eos_token_id
         stop = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])

@@ -34,7 +34,7 @@ class VLLMBackend:
     def _load(self) -> None:
         from vllm import LLM
 
-        self._llm = LLM(model=str(resolve_model(self.cfg.model)), seed=0)
+        self._llm = LLM(model=str(resolve_model(self.cfg.model)), seed=0, dtype=self.cfg.dtype)
 
     def generate(self, requests: Sequence[ChatRequest], on_result: ProgressFn | None = None
                  ) -> list[ChatResult | LLMFailure]:
