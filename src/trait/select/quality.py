@@ -17,18 +17,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS
-from datatrove.pipeline.filters.gopher_repetition_filter import (
-    find_all_duplicate,
-    find_duplicates,
-    find_top_duplicate,
-    get_n_grams,
-)
+from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 
 from trait.errors import BadInputError, TraitError
@@ -36,7 +32,8 @@ from trait.io import ReadStats, iter_rows, write_json
 from trait.select.scorer import split_heldout
 from trait.ui import info
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]+")
+_WORD = re.compile(r"\w+(?:['’]\w+)*")  # words only: punctuation runs never counted as words
+_HAS_LETTER = re.compile(r"[^\W\d_]").search  # a word character that is not a digit or '_': a letter
 _STOP = frozenset(STOP_WORDS)
 _TERMINAL = tuple(TERMINAL_PUNCTUATION) + ('"', "'", ")", "”", "$")  # sentences ending in a quote/formula
 MAX_CHARS = 20_000
@@ -61,8 +58,7 @@ def _ok_above(x: float, limit: float, zero_at: float) -> float:
 def quality_features(text: str) -> dict[str, float]:
     """The per-rule sub-scores in [0, 1] (kept separate so tests and reports can show which rule hit)."""
     text = text[:MAX_CHARS]
-    tokens = _WORD.findall(text)
-    words = [t for t in tokens if t[0].isalnum() or t[0] == "_"]
+    words = _WORD.findall(text)
     n_words = len(words)
     if n_words == 0:
         return {"length": 0.0}
@@ -70,16 +66,16 @@ def quality_features(text: str) -> dict[str, float]:
     lines = [ln for ln in text.splitlines() if ln.strip()]
     n_lines = max(len(lines), 1)
     avg_len = sum(map(len, words)) / n_words
-    lower = [w.lower() for w in words]
+    lower = list(map(str.lower, words))
     symbols = (text.count("#") + text.count("...") + text.count("…")) / n_words
     bullets = sum(ln.lstrip().startswith(("•", "-", "*")) for ln in lines) / n_lines
     ellipsis_lines = sum(ln.rstrip().endswith(("...", "…")) for ln in lines) / n_lines
-    alpha = sum(any(c.isalpha() for c in w) for w in words) / n_words
+    alpha = len(list(filter(_HAS_LETTER, words))) / n_words
     stop = len(_STOP.intersection(lower))
     punct_lines = sum(ln.rstrip().endswith(_TERMINAL) for ln in lines) / n_lines
     dup_line_chars = find_duplicates(lines)[1] / n_chars
-    top2 = find_top_duplicate(get_n_grams(lower, 2)) / n_chars if n_words >= 2 else 0.0
-    dup5 = find_all_duplicate(lower, 5) / n_chars if n_words >= 5 else 0.0
+    top2 = top_ngram_chars(lower, 2) / n_chars if n_words >= 2 else 0.0
+    dup5 = duplicate_ngram_chars(lower, 5) / n_chars if n_words >= 5 else 0.0
     return {
         "length": _ok_above(n_words, 300, 50) if n_words <= 100_000 else 0.0,   # Gopher: 50..100k words
         "word_length": _ok_above(avg_len, 3, 2) * _ok_below(avg_len, 10, 14),  # Gopher: mean 3..10
@@ -91,6 +87,32 @@ def quality_features(text: str) -> dict[str, float]:
         "repetition": min(_ok_below(dup_line_chars, 0.2, 0.4), _ok_below(top2, 0.2, 0.4),
                           _ok_below(dup5, 0.15, 0.3)),                          # Gopher repetition table
     }
+
+
+# The two Gopher repetition measures, as datatrove's find_top_duplicate(get_n_grams(...)) and
+# find_all_duplicate compute them (tests check equality), with the n-grams built by C-level map/zip
+# instead of a Python loop of slices: the same counts in under half the time.
+def top_ngram_chars(words: list[str], n: int) -> int:
+    """Characters covered by the most frequent n-gram (its length with spaces, times its count)."""
+    (gram, count), = Counter(zip(*(words[i:] for i in range(n)))).most_common(1)
+    return (sum(map(len, gram)) + n - 1) * count
+
+
+def duplicate_ngram_chars(words: list[str], n: int) -> int:
+    """Characters in n-grams seen before, scanning left to right and skipping past each repeat.
+    (Words joined without a separator, as datatrove does: 'ab c' and 'a bc' count as the same.)"""
+    grams = list(map("".join, zip(*(words[i:] for i in range(n)))))
+    seen: set[str] = set()
+    repeated, idx, end = 0, 0, len(grams)
+    while idx < end:
+        gram = grams[idx]
+        if gram in seen:
+            repeated += len(gram)
+            idx += n
+        else:
+            seen.add(gram)
+            idx += 1
+    return repeated
 
 
 def heuristic_quality(text: str) -> float:
