@@ -58,7 +58,7 @@ def select_cfg(tmp_path, seed_texts, general_texts) -> Callable[..., TraitConfig
     general = write_corpus(tmp_path / "data" / "general.jsonl.gz", general_texts, "wiki")
 
     def make(general_paths: list[Path] | None = None, data: dict[str, Any] | None = None,
-             **select: Any) -> TraitConfig:
+             llm: dict[str, Any] | None = None, **select: Any) -> TraitConfig:
         select.setdefault("classifier", FAST_CLASSIFIER)
         select.setdefault("keep_fraction", 0.1)
         select.setdefault("dedup", {"minhash": False})
@@ -67,6 +67,6 @@ def select_cfg(tmp_path, seed_texts, general_texts) -> Callable[..., TraitConfig
             "run": "t", "runs_dir": str(tmp_path / "runs"), "seed": 0,
             "data": {"seed_corpus": [str(seed)],
                      "general_corpus": [str(p) for p in (general_paths or [general])], **(data or {})},
-            "select": select})
+            "select": select, **({"llm": llm} if llm else {})})
 
     return make

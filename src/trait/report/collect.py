@@ -22,6 +22,8 @@ SNIPPET = 1500
 SELECT_KEYS = ("method", "docs_scored", "kept", "kept_before_dedup", "rule", "keep_fraction", "threshold",
                "tokens_kept.words", "tokens_kept.chars", "scores_read.skipped")
 CLASSIFIER_KEYS = ("roc_auc", "precision", "recall", "f1", "n_train", "n_heldout")
+JUDGE_KEYS = ("domain", "precision", "kept.ci95", "kept.judged", "kept.unanswered", "dropped.in_domain_rate",
+              "dropped.ci95", "dropped.judged", "recall_estimate", "llm.model", "llm.sent", "llm.cache_hits")
 SYNTH_KEYS = ("passages", "planned", "rejected", "rejection_rate", "agreement.first_try",
               "agreement.after_regeneration", "cross_task_fraction", "problems", "prompt_hash", "wall_s")
 LLM_KEYS = ("backend", "model", "requests", "cache_hits", "sent", "failed", "failure_reasons", "retries",
@@ -59,6 +61,8 @@ def selection(run_dir: Path) -> dict[str, Any] | None:
                            "all": choose,
                            "precision": choose.get("general_precision") or {}, "counts": counts,
                            "dropped": dropped, "plots": [], "kept_examples": [], "dropped_examples": []}
+    _, judge = _summary(run_dir, "judge")
+    out["judge"] = pick(judge, JUDGE_KEYS) if judge else {}
     score_dir = latest(run_dir, "score")
     if score_dir is not None:
         shards = sorted(glob.glob(str(score_dir / "scores" / "*.jsonl*")))

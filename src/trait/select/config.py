@@ -131,6 +131,22 @@ class BootstrapConfig(Section):
         return self
 
 
+class JudgeConfig(Section):
+    """An LLM (``llm`` section) judges random kept and dropped docs: precision and recall without labels."""
+
+    enabled: bool = Field(False, description="Run the judge step after choose (LLM calls: 2 x sample).")
+    domain: str | None = Field(None, description="The domain in words, for the question 'Is this document "
+                               "mainly about <domain>?' (e.g. 'mathematics').")
+    sample: int = Field(50, ge=1, description="Kept docs judged, and as many dropped docs.")
+    max_chars: int = Field(2000, ge=100, description="Characters of each doc shown to the judge.")
+
+    @model_validator(mode="after")
+    def _domain_named(self) -> JudgeConfig:
+        if self.enabled and not (self.domain or "").strip():
+            raise ValueError("select.judge.domain: name the domain the judge asks about (e.g. 'mathematics')")
+        return self
+
+
 class SelectConfig(Section):
     method: Literal["fasttext", "dsir", "random", "embedding"] = Field(
         "fasttext", description="Domain scorer: fasttext (TRAIT), dsir / random (baselines), embedding.")
@@ -148,6 +164,7 @@ class SelectConfig(Section):
         "bootstrapped too when bootstrap.rounds > 0); empty = method alone.")
     labels: DataPath | None = Field(
         None, description="User-labelled general-corpus docs, jsonl {id, label 0/1}: precision estimate in the summary.")
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
 
     @model_validator(mode="after")
     def _one_rule(self) -> SelectConfig:

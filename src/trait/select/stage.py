@@ -163,9 +163,13 @@ def run_score(cfg: TraitConfig, classify: Step) -> Step:
 
 
 def run_select(cfg: TraitConfig) -> Step:
-    """Classify, score, choose; returns the choose step (its folder holds the selected docs)."""
+    """Classify, score, choose (and judge, when enabled); returns the choose step (its folder holds the
+    selected docs)."""
     classify = run_classify(cfg)
     score = run_score(cfg, classify)
     from trait.select.choose import run_choose
+    from trait.select.judge import run_judge
 
-    return run_choose(cfg, score, classify)
+    choose = run_choose(cfg, score, classify)
+    run_judge(cfg, score, choose)
+    return choose

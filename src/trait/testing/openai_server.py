@@ -57,6 +57,7 @@ class Behaviour:
     hang_s: float = 3600.0
     api_key: str | None = None  # when set, any other bearer token gets 401
     fault_fn: FaultFn | None = None  # (body, attempt number) -> fault kind or None; overrides fault_rates
+    reply_fn: Callable[[dict[str, Any]], str] | None = None  # body -> completion text (default reply_text)
 
     def fault(self, body: dict[str, Any], key: str, attempt: int) -> str | None:
         if self.fault_fn is not None:
@@ -89,8 +90,9 @@ class Stats:
                 "total_requests": sum(self.requests.values()), "total_served": sum(self.served.values())}
 
 
-def _completion(body: dict[str, Any], key: str, finish: str) -> dict[str, Any]:
-    text = reply_text(body)
+def _completion(body: dict[str, Any], key: str, finish: str,
+                reply: Callable[[dict[str, Any]], str] = reply_text) -> dict[str, Any]:
+    text = reply(body)
     if finish == "length":
         text = text[: max(1, len(text) // 2)]
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
@@ -171,7 +173,8 @@ class OpenAIServer:
             data = _completion(body, key, "stop")
             data["choices"] = []
             return web.json_response(data)
-        data = orjson.dumps(_completion(body, key, "length" if fault == "length" else "stop"))
+        data = orjson.dumps(_completion(body, key, "length" if fault == "length" else "stop",
+                                   b.reply_fn or reply_text))
         if fault == "truncated":
             # Announce the full length, send half, then drop the connection: a real cut-off body.
             resp = web.StreamResponse(headers={"Content-Type": "application/json",

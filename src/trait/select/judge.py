@@ -1,0 +1,105 @@
+"""An LLM judges random kept and dropped documents: precision and recall of the selection without labels.
+
+Why: the classifier's held-out numbers are measured on seed-vs-general text and can look perfect while
+the general corpus's own in-domain pages are missed (issue 7). Hand labels (``select.labels``) are the
+best check; where there are none, the ``llm`` section's model answers "Is this document mainly about
+<domain>?" for ``select.judge.sample`` kept and as many dropped docs (FineWeb-Edu style). Its own step,
+after choose: the question, the model and the sample are its settings, every call goes through the
+run's LLM cache (a rerun pays nothing), and every verdict is saved with the doc it judged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from trait.config import TraitConfig
+from trait.io import iter_docs, write_jsonl
+from trait.records import Doc
+from trait.select.bootstrap import reservoir_sample
+from trait.select.choose import SELECTED, score_shards
+from trait.select.precision import judged_precision
+from trait.steps import Step
+from trait.synthesize.llm import CachedLLM, ChatResult, chat_request, make_llm
+from trait.ui import info
+
+PROMPT = ("Here is the beginning of a document.\n\n<document>\n{text}\n</document>\n\n"
+          "Is this document mainly about {domain}? Answer with one word: yes or no.")
+PROMPT_HASH = hashlib.sha256(PROMPT.encode()).hexdigest()[:12]
+_VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+
+
+def parse_verdict(reply: str) -> int | None:
+    """1 for yes, 0 for no: the first of the two words in the reply's first 80 characters, else None."""
+    found = _VERDICT.search(reply[:80])
+    return None if found is None else int(found.group(1).lower() == "yes")
+
+
+class LLMJudge:
+    """A ``RelevanceJudge`` over the cached LLM: greedy, a few tokens, one request per document."""
+
+    def __init__(self, llm: CachedLLM, cfg: TraitConfig) -> None:
+        self.llm, self.cfg = llm, cfg
+        self.seen: dict[str, tuple[str | None, int | None]] = {}  # text -> (reply or None if failed, verdict)
+
+    def judge(self, texts: Sequence[str]) -> list[int | None]:
+        j, llm_cfg = self.cfg.select.judge, self.cfg.llm
+        greedy = llm_cfg.model_copy(update={"temperature": 0.0, "top_p": 1.0, "max_tokens": 8})
+        reqs = [chat_request(greedy, [("user", PROMPT.format(text=t[:j.max_chars], domain=j.domain))])
+                for t in texts]
+        out = self.llm.generate(reqs, description="judge")
+        for text, res in zip(texts, out):
+            reply = res.text if isinstance(res, ChatResult) else None
+            self.seen[text] = (reply, parse_verdict(reply) if reply is not None else None)
+        return [self.seen[t][1] for t in texts]
+
+
+def judge_settings(cfg: TraitConfig) -> dict[str, Any]:
+    llm = cfg.llm
+    return {"judge": cfg.select.judge.model_dump(mode="json"), "prompt": PROMPT_HASH, "seed": cfg.seed,
+            "llm": {"backend": llm.backend, "model": llm.model, "base_url": llm.base_url}}
+
+
+def run_judge(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step | None:
+    """The judge step (None when ``select.judge.enabled`` is off); skipped when done with these settings."""
+    if not cfg.select.judge.enabled:
+        return None
+    step = Step(cfg.run_dir, "judge", judge_settings(cfg), deps=(score_step, choose_step))
+    if step.done:
+        info(f"judge: up to date ({step.path})")
+        return step
+    out = step.start()
+    kept_path = str(choose_step.path / SELECTED)
+    kept_ids = {d.id for d in iter_docs([kept_path], on_error="fail")}
+    counts = {"kept": len(kept_ids), "dropped": 0}
+
+    def dropped() -> Iterator[Doc]:
+        for doc in iter_docs(score_shards(score_step), on_error="fail"):
+            if doc.id not in kept_ids:
+                counts["dropped"] += 1
+                yield doc
+
+    n, seed = cfg.select.judge.sample, cfg.seed
+    kept = reservoir_sample(iter_docs([kept_path], on_error="fail"), n, seed)
+    drop = reservoir_sample(dropped(), n, seed + 1)
+    llm = make_llm(cfg.llm, cache_path=cfg.run_dir / "llm_cache.sqlite", failures_path=out / "llm_failures.jsonl")
+    try:
+        judge = LLMJudge(llm, cfg)
+        report = judged_precision([d.text for d in kept], [d.text for d in drop], judge, n, seed,
+                                  n_kept_total=counts["kept"], n_dropped_total=counts["dropped"])
+        stats = llm.stats()
+    finally:
+        llm.close()
+    write_jsonl(out / "judgements.jsonl", [
+        {"side": side, "id": d.id, "verdict": judge.seen[d.text][1], "reply": judge.seen[d.text][0],
+         "scores": d.scores, "text": d.text[:300]}
+        for side, docs in (("kept", kept), ("dropped", drop)) for d in docs if d.text in judge.seen])
+    summary = {**report, "domain": cfg.select.judge.domain, "totals": counts, "llm": stats}
+    step.complete(summary)
+    info(f"judge ({cfg.llm.model}): precision {report['precision']:.2f} "
+         f"[{report['kept']['ci95'][0]:.2f}, {report['kept']['ci95'][1]:.2f}] on {report['kept']['judged']} kept docs; "
+         f"in-domain among dropped {report['dropped']['in_domain_rate']:.3f}; "
+         f"recall estimate {report['recall_estimate']:.2f}")
+    return step

@@ -1,0 +1,76 @@
+"""The LLM relevance judge: verdicts parsed, precision and recall estimated, every call cached."""
+
+from __future__ import annotations
+
+import pytest
+
+from trait.errors import ConfigError
+from trait.io import read_json, read_jsonl
+from trait.select.judge import parse_verdict
+from trait.select.stage import run_select
+from trait.steps import latest
+from trait.testing.openai_server import Behaviour, OpenAIServer
+
+MATH_WORDS = ("equation", "theorem", "algebra", "mathemat", "fraction", "integer")
+
+
+def _is_math(text: str) -> bool:
+    return any(w in text.lower() for w in MATH_WORDS)
+
+
+def _undecided(doc: str) -> bool:  # about one doc in four, fixed by its text
+    return sum(map(ord, doc[:50])) % 4 == 0
+
+
+def _judge_reply(body: dict) -> str:
+    """A fake judge that answers like a chat model, and sometimes not at all."""
+    prompt = body["messages"][-1]["content"]
+    doc = prompt.split("<document>\n", 1)[1].split("\n</document>", 1)[0]
+    if _undecided(doc):
+        return "I cannot tell."
+    return "**Yes.** It is about maths." if _is_math(doc) else "No, it is not."
+
+
+@pytest.mark.parametrize("reply, verdict", [("Yes", 1), ("yes.", 1), ("**No**, it is about cooking", 0),
+                                            ("Answer: YES", 1), ("Maybe", None), ("", None),
+                                            ("nobody knows; yes", 1)])
+def test_parse_verdict(reply, verdict):
+    assert parse_verdict(reply) == verdict
+
+
+def test_judge_estimates_precision_and_recall_and_is_cached(select_cfg, general_texts):
+    with OpenAIServer(Behaviour(reply_fn=_judge_reply)) as srv:
+        llm = {"backend": "openai", "base_url": srv.url, "model": "judge-model", "concurrency": 4}
+        cfg = select_cfg(llm=llm, judge={"enabled": True, "domain": "mathematics", "sample": 10})
+        run_select(cfg)
+        step = latest(cfg.run_dir, "judge")
+        summary = read_json(step / "summary.json")
+        sent = sum(srv.stats.requests.values())
+        run_select(cfg)  # unchanged: the judge step is skipped, nothing is sent
+        assert sum(srv.stats.requests.values()) == sent == 20
+
+    rows = read_jsonl(step / "judgements.jsonl")
+    by_id = {f"wiki-{i}": t for i, t in enumerate(general_texts)}
+    assert [r["side"] for r in rows].count("kept") == summary["kept"]["judged"] == 10
+    assert [r["side"] for r in rows].count("dropped") == summary["dropped"]["judged"] == 10
+    for r in rows:  # every verdict is what the judge said about that very document
+        doc = by_id[r["id"]][:2000]
+        expected = None if _undecided(doc) else int(_is_math(doc))
+        assert r["verdict"] == expected, r["id"]
+    kept = [r for r in rows if r["side"] == "kept" and r["verdict"] is not None]
+    assert summary["precision"] == pytest.approx(sum(r["verdict"] for r in kept) / len(kept))
+    assert summary["totals"] == {"kept": 12, "dropped": 108}
+    unanswered = sum(r["verdict"] is None for r in rows)
+    assert unanswered > 0 and summary["kept"]["unanswered"] + summary["dropped"]["unanswered"] == unanswered
+    assert 0.0 <= summary["recall_estimate"] <= 1.0
+    assert summary["llm"]["sent"] == 20 and summary["domain"] == "mathematics"
+
+    from trait.report import write_report
+
+    html = write_report(cfg.run_dir).read_text()  # the report shows the judge's estimate
+    assert "LLM judge on random kept and dropped docs" in html and "judge-model" in html
+
+
+def test_judge_needs_a_domain(select_cfg):
+    with pytest.raises(ConfigError, match="select.judge.domain"):
+        select_cfg(judge={"enabled": True})
