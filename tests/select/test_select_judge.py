@@ -74,3 +74,22 @@ def test_judge_estimates_precision_and_recall_and_is_cached(select_cfg, general_
 def test_judge_needs_a_domain(select_cfg):
     with pytest.raises(ConfigError, match="select.judge.domain"):
         select_cfg(judge={"enabled": True})
+
+
+def test_judge_agreement_with_hand_labels(select_cfg, general_texts, tmp_path):
+    from trait.io import write_jsonl
+
+    # hand labels that follow the judge's rule on odd ids and contradict it on even ones
+    labels = [{"id": f"wiki-{i}", "label": int(_is_math(t[:2000])) ^ (i % 2 == 0)} for i, t in enumerate(general_texts)]
+    write_jsonl(tmp_path / "labels.jsonl", labels)
+    with OpenAIServer(Behaviour(reply_fn=_judge_reply)) as srv:
+        llm = {"backend": "openai", "base_url": srv.url, "model": "judge-model"}
+        cfg = select_cfg(llm=llm, labels=str(tmp_path / "labels.jsonl"),
+                         judge={"enabled": True, "domain": "mathematics", "sample": 10})
+        run_select(cfg)
+    step = latest(cfg.run_dir, "judge")
+    agree = read_json(step / "summary.json")["agreement_with_labels"]
+    answered = [r for r in read_jsonl(step / "judgements.jsonl") if r["verdict"] is not None]
+    odd = sum(int(r["id"].split("-")[1]) % 2 == 1 for r in answered)
+    assert agree["labelled"] == 20 and agree["answered"] == len(answered)
+    assert agree["accuracy"] == pytest.approx(odd / len(answered))

@@ -23,7 +23,8 @@ SELECT_KEYS = ("method", "docs_scored", "kept", "kept_before_dedup", "rule", "ke
                "tokens_kept.words", "tokens_kept.chars", "scores_read.skipped")
 CLASSIFIER_KEYS = ("roc_auc", "precision", "recall", "f1", "n_train", "n_heldout")
 JUDGE_KEYS = ("domain", "precision", "kept.ci95", "kept.judged", "kept.unanswered", "dropped.in_domain_rate",
-              "dropped.ci95", "dropped.judged", "recall_estimate", "llm.model", "llm.sent", "llm.cache_hits")
+              "dropped.ci95", "dropped.judged", "recall_estimate", "agreement_with_labels.accuracy",
+              "agreement_with_labels.answered", "llm.model", "llm.sent", "llm.cache_hits")
 SYNTH_KEYS = ("passages", "planned", "rejected", "rejection_rate", "agreement.first_try",
               "agreement.after_regeneration", "cross_task_fraction", "problems", "prompt_hash", "wall_s")
 LLM_KEYS = ("backend", "model", "requests", "cache_hits", "sent", "failed", "failure_reasons", "retries",

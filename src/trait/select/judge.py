@@ -20,8 +20,8 @@ from trait.io import iter_docs, write_jsonl
 from trait.records import Doc
 from trait.select.bootstrap import reservoir_sample
 from trait.select.choose import SELECTED, score_shards
-from trait.select.precision import judged_precision
-from trait.steps import Step
+from trait.select.precision import judged_precision, load_labels
+from trait.steps import Step, fingerprint
 from trait.synthesize.llm import CachedLLM, ChatResult, chat_request, make_llm
 from trait.ui import info
 
@@ -56,10 +56,23 @@ class LLMJudge:
         return [self.seen[t][1] for t in texts]
 
 
+def agreement(judge: LLMJudge, docs: Sequence[Doc], labels: dict[str, int]) -> dict[str, Any]:
+    """The judge's verdicts against the user's hand labels, on the judged docs that have one."""
+    pairs = [(judge.seen[d.text][1], labels[d.id]) for d in docs if d.id in labels and d.text in judge.seen]
+    answered = [(v, y) for v, y in pairs if v is not None]
+    n = len(answered)
+    return {"labelled": len(pairs), "answered": n,
+            "accuracy": sum(v == y for v, y in answered) / n if n else float("nan"),
+            "judge_yes_rate": sum(v for v, _ in answered) / n if n else float("nan"),
+            "label_yes_rate": sum(y for _, y in answered) / n if n else float("nan")}
+
+
 def judge_settings(cfg: TraitConfig) -> dict[str, Any]:
     llm = cfg.llm
+    labels = cfg.select.labels
     return {"judge": cfg.select.judge.model_dump(mode="json"), "prompt": PROMPT_HASH, "seed": cfg.seed,
-            "llm": {"backend": llm.backend, "model": llm.model, "base_url": llm.base_url}}
+            "llm": {"backend": llm.backend, "model": llm.model, "base_url": llm.base_url},
+            "labels": fingerprint([labels])[0] if labels else None}
 
 
 def run_judge(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step | None:
@@ -97,7 +110,13 @@ def run_judge(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step | N
          "scores": d.scores, "text": d.text[:300]}
         for side, docs in (("kept", kept), ("dropped", drop)) for d in docs if d.text in judge.seen])
     summary = {**report, "domain": cfg.select.judge.domain, "totals": counts, "llm": stats}
+    if cfg.select.labels:  # hand labels too: say how far the judge can be trusted
+        summary["agreement_with_labels"] = agreement(judge, kept + drop, load_labels(cfg.select.labels))
     step.complete(summary)
+    agree = summary.get("agreement_with_labels")
+    if agree and agree["answered"]:
+        info(f"judge vs. hand labels: {agree['accuracy']:.0%} agreement on {agree['answered']} docs "
+             f"(judge says yes to {agree['judge_yes_rate']:.0%}, labels to {agree['label_yes_rate']:.0%})")
     info(f"judge ({cfg.llm.model}): precision {report['precision']:.2f} "
          f"[{report['kept']['ci95'][0]:.2f}, {report['kept']['ci95'][1]:.2f}] on {report['kept']['judged']} kept docs; "
          f"in-domain among dropped {report['dropped']['in_domain_rate']:.3f}; "
