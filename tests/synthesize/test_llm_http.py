@@ -58,3 +58,56 @@ def test_a_closed_port_is_unreachable_not_a_timeout(kind):
 
     with pytest.raises(Unreachable, match="Connect call failed"):
         asyncio.run(talk())
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 signed by nobody a default trust store knows."""
+    import datetime
+    import ipaddress
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "trait test server")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_https_trusts_ssl_cert_file_and_refuses_an_unknown_certificate(tmp_path, monkeypatch):
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    payload = {"model": "m", "messages": [{"role": "user", "content": "over tls"}]}
+
+    async def post(url: str):
+        t = make_transport("aiohttp", url, "k", 1)
+        try:
+            return await t.post(payload)
+        finally:
+            await t.close()
+
+    with OpenAIServer(ssl_context=server_ctx) as srv:
+        assert srv.url.startswith("https://")
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        with pytest.raises(Unreachable, match="certificate verify failed"):
+            asyncio.run(post(srv.url))  # certifi's bundle does not know this certificate
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # a corporate CA, say
+        reply = asyncio.run(post(srv.url))
+    assert reply.status == 200 and reply_text(payload).encode() in reply.body

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import hashlib
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -107,10 +108,12 @@ def _completion(body: dict[str, Any], key: str, finish: str,
 class OpenAIServer:
     """``POST /v1/chat/completions`` on 127.0.0.1, a free port, in a background thread."""
 
-    def __init__(self, behaviour: Behaviour | None = None, *, port: int = 0) -> None:
+    def __init__(self, behaviour: Behaviour | None = None, *, port: int = 0,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         self.behaviour = behaviour or Behaviour()
         self.stats = Stats()
         self.port = port
+        self.ssl_context = ssl_context  # serve HTTPS (tests of certificate handling)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -119,7 +122,7 @@ class OpenAIServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}/v1"
 
     # ---- request handling -------------------------------------------------------------------
     async def _chat(self, request: web.Request) -> web.StreamResponse:
@@ -208,7 +211,7 @@ class OpenAIServer:
         sock.bind(("127.0.0.1", self.port))
         sock.listen(1024)
         self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock, backlog=1024).start()
+        await web.SockSite(self._runner, sock, backlog=1024, ssl_context=self.ssl_context).start()
         ready.set()
         await self._stopping.wait()
         await self._runner.cleanup()

@@ -10,7 +10,9 @@ backend maps outcomes to retries and errors in one place, whichever transport ra
 
 from __future__ import annotations
 
+import os
 import socket
+import ssl
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
@@ -73,8 +75,9 @@ class AiohttpTransport:
         self._proxy = env_proxy(self._url)
         # Timeouts are the backend's (one asyncio.timeout over the whole try). The proxy is looked up
         # once: aiohttp's trust_env would do it (and a netrc read) in a thread for every request.
+        tls = ssl_context() if self._url.startswith("https:") else None
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=connections, ttl_dns_cache=300),
+            connector=aiohttp.TCPConnector(limit=connections, ttl_dns_cache=300, ssl=tls or True),
             timeout=aiohttp.ClientTimeout(total=None))
 
     async def post(self, payload: dict[str, Any]) -> Reply:
@@ -89,6 +92,20 @@ class AiohttpTransport:
 
     async def close(self) -> None:
         await self._session.close()
+
+
+def ssl_context() -> ssl.SSLContext:
+    """Trusted CAs as httpx finds them: SSL_CERT_FILE / SSL_CERT_DIR when set (a corporate CA), else
+    certifi's bundle (many containers have no system store), else the system's."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
+    if cafile is None and capath is None:
+        try:
+            import certifi
+
+            cafile = certifi.where()
+        except ImportError:
+            pass
+    return ssl.create_default_context(cafile=cafile, capath=capath)
 
 
 def env_proxy(url: str) -> str | None:
