@@ -23,6 +23,11 @@ import orjson
 from trait.errors import BadInputError
 from trait.records import Doc
 
+try:  # ISA-L's gzip: the same file format, ~3-10x faster to write than zlib (fsspec reads with it too)
+    from isal import igzip as _gz
+except ImportError:  # a platform without isal wheels: the standard library
+    _gz = gzip  # type: ignore[assignment]
+
 OnError = Literal["fail", "skip"]
 MAX_EXAMPLES = 20
 
@@ -64,7 +69,7 @@ def iter_rows(path: str | os.PathLike, *, on_error: OnError = "fail",
     if _is_parquet(path):
         yield from _iter_parquet(path, stats)
         return
-    try:
+    try:  # fsspec decompresses .gz through ISA-L when isal is installed (a dependency), else zlib
         fh = fsspec.open(path, "rb", compression="infer").open()
     except FileNotFoundError:
         raise BadInputError(f"{path}: file not found") from None
@@ -150,6 +155,14 @@ def _is_doc_record(obj: dict[str, Any]) -> bool:
     return "scores" in obj and "source" in obj and "line" in obj and "id" in obj
 
 
+def gzip_writer(fileobj: IO[bytes], level: int) -> IO[bytes]:
+    """A gzip stream over ``fileobj`` (left open on close). ``level`` 1-9 as zlib's; ISA-L's 1-3 are
+    its fast levels, so 1 stays 1 and anything above 3 becomes 3 (~8% larger than zlib's 6)."""
+    if _gz is not gzip:
+        level = min(level, 3)
+    return _gz.GzipFile(fileobj=fileobj, mode="wb", mtime=0, compresslevel=level)
+
+
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Write to ``path.tmp-<pid>`` then rename, so a crash never leaves a half file under the real name."""
@@ -158,7 +171,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     raw = open(tmp, "wb")  # noqa: SIM115 - closed below on both paths; the rename must follow the close
     try:
-        fh: IO = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) if path.suffix == ".gz" else raw
+        fh: IO = gzip_writer(raw, 6) if path.suffix == ".gz" else raw
         if "b" not in mode:
             import io as _io
 

@@ -12,7 +12,6 @@ marks each finished task in ``datatrove/completions/``; a rerun redoes only unfi
 
 from __future__ import annotations
 
-import gzip
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -29,7 +28,7 @@ from datatrove.pipeline.writers.jsonl import JsonlWriter
 from loguru import logger
 
 from trait.errors import TraitError
-from trait.io import OnError, ReadStats, dumps, iter_docs, read_json, write_json
+from trait.io import OnError, ReadStats, dumps, gzip_writer, iter_docs, read_json, write_json
 from trait.ui import progress
 
 SHARD_GLOB = "*.jsonl.gz"
@@ -152,7 +151,7 @@ def _doc_record(self: Any, document: Document) -> dict[str, Any]:
 
 
 class ShardWriter(JsonlWriter):
-    """Datatrove's JsonlWriter, gzip at level 1 instead of fsspec's default 9.
+    """Datatrove's JsonlWriter, gzip at level 1 (ISA-L's where installed) instead of fsspec's default 9.
 
     Score shards are intermediate files read once or twice by the choose step; at level 9 the
     compression alone took about half of the whole pipeline's time (profiled), at level 1 writing
@@ -165,13 +164,12 @@ class ShardWriter(JsonlWriter):
         super().__init__(output_folder, output_filename="${rank}.jsonl.gz", compression=None,
                          adapter=_doc_record)
         self.compresslevel = compresslevel
-        self._gz: dict[str, gzip.GzipFile] = {}
+        self._gz: dict[str, IO[bytes]] = {}
 
     def _write(self, document: dict, file_handler: IO, filename: str) -> None:
         gz = self._gz.get(filename)
         if gz is None:
-            gz = self._gz[filename] = gzip.GzipFile(fileobj=file_handler, mode="wb",
-                                                    compresslevel=self.compresslevel, mtime=0)
+            gz = self._gz[filename] = gzip_writer(file_handler, self.compresslevel)
         gz.write(dumps(document))
 
     def close(self) -> None:
