@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -14,6 +16,8 @@ from rich.progress import (
 )
 
 console = Console(stderr=True)
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    console.width = 120  # a log file: no wrapping at 80 columns mid-message or mid-table
 
 
 def progress(*extra_columns) -> Progress:

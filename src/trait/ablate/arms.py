@@ -175,9 +175,10 @@ def _console_table(view: dict[str, Any]) -> Any:
     from rich.table import Table
 
     table = Table(title="ablation", show_lines=False)
-    table.add_column("arm")
+    # Arm names whole (two arms share a prefix): never cut to '…'.
+    table.add_column("arm", no_wrap=True, min_width=max((len(r["arm"]) for r in view["rows"]), default=3))
     for c in view["columns"]:
-        table.add_column(c, justify="right")
+        table.add_column(c.replace("_", " "), justify="right", overflow="fold")  # spaces: headers wrap by word
     for r in view["rows"]:
         table.add_row(r["arm"], *(str(r["cells"].get(c, "—")) for c in view["columns"]))
     return table
