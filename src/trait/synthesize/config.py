@@ -18,7 +18,8 @@ class LLMConfig(Section):
     api_key_env: str = "OPENAI_API_KEY"
     http_client: Literal["aiohttp", "openai"] = Field(
         "aiohttp", description="How the openai backend sends requests: 'aiohttp' posts the JSON directly "
-        "(~0.2 ms CPU/request); 'openai' goes through the openai SDK's AsyncOpenAI (~1.7 ms).")
+        "(~0.6 ms client CPU per request with cache and retries); 'openai' goes through the openai SDK's "
+        "AsyncOpenAI (~1.4 ms).")
     temperature: float = 0.7
     top_p: float = 0.95
     max_tokens: int = 512
