@@ -26,8 +26,8 @@ from pathlib import Path
 
 import openai
 
-from trait.synthesize.config import LLMConfig
-from trait.synthesize.llm import chat_request, make_llm
+from trait.llm import chat_request, make_llm
+from trait.llm.config import LLMConfig
 
 
 def cpu_s() -> float:

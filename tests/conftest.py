@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from trait.testing import processes
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -47,3 +49,20 @@ def packed(tiny_model, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def example_data() -> Path:
     return EXAMPLE_DATA
+
+
+# Every process a test starts carries this tag; one still alive after the session, and no longer
+# a descendant of pytest, was left behind by a killed run (or a careless test): the session fails.
+_SESSION_TAG = processes.new_tag()
+os.environ[processes.TAG_ENV] = _SESSION_TAG
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import time
+
+    deadline = time.monotonic() + 10  # a worker that got SIGKILL a moment ago may still be exiting
+    while (left := processes.orphans(_SESSION_TAG)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if left:
+        session.exitstatus = 1
+        print("\nerror: processes left behind by the tests:\n  " + "\n  ".join(left))

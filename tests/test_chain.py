@@ -136,15 +136,67 @@ def test_report_renders_in_headless_chromium(chain_cfg, tmp_path):
     assert colours is not None and len(colours) > 50  # text, tables and plots, not an empty page
 
 
-def test_run_evaluates_base_and_both_stages_and_reports(chain_cfg):
-    """`trait run`: the TRAIT chain alone reuses the ablation's steps and evaluates base, stage 1, stage 2."""
+def test_run_reuses_the_ablations_steps_and_reports(chain_cfg):
+    """`trait run`: the TRAIT chain alone is the base arm and TRAIT's arm, the very steps the ablation ran."""
     from trait import pipeline
-    from trait.evaluate.results import read_table
+    from trait.steps import last_steps
 
     cfg = chain_cfg()
+    pipeline.ablate(cfg)
     step = pipeline.run(cfg)
-    rows = read_table(step.path)
-    assert {r["model"] for r in rows} == {"base", "stage1", "stage2"}
+    rows = step.summary()["rows"]
+    assert {r["model"] for r in rows} == {"base", "trait_two_stage"}
     assert all(math.isfinite(r["value"]) for r in rows if r["metric"] == "task_loss")
+    status = {s["stage"]: s["status"] for s in last_steps(cfg.run_dir)}
+    assert status.pop("evaluate") == "ran" and set(status.values()) == {"reused"}, status
+    assert {"eval_base", "eval_trait_two_stage", "train_trait_two_stage", "choose", "synthesize"} <= set(status)
     html = (cfg.run_dir / "report.html").read_text()
-    assert "<td>stage2</td>" in html and "task_loss" in html
+    assert "<td>trait_two_stage</td>" in html and "task_loss" in html
+
+
+def _ran(run_dir) -> set[str]:
+    from trait.steps import last_steps
+
+    return {s["stage"] for s in last_steps(run_dir) if s["status"] == "ran"}
+
+
+def test_an_evaluate_change_reruns_only_evaluation_and_the_join(chain_cfg):
+    from trait import pipeline
+
+    cfg = chain_cfg()
+    old = pipeline.ablate(cfg).summary()
+    before = _parts(cfg.run_dir)
+    ev = dict(cfg.evaluate.model_dump(), task_loss_limit=2)
+    changed = chain_cfg(evaluate=ev)
+    new = pipeline.ablate(changed).summary()
+    assert _ran(changed.run_dir) == {f"eval_{a}" for a in ALL_ARMS} | {"ablate"}
+    n = {(r["model"], r["task"]): r["n"] for r in new["rows"] if r["metric"] == "task_loss" and r["task"] == "gsm8k"}
+    assert set(n.values()) == {2}  # the new table, not the old one
+    assert new["rows"] != old["rows"]
+    # lm-eval and perplexity parts were reused from the run's cache: only the task loss was recomputed
+    after = _parts(cfg.run_dir)
+    assert after["task_loss"] - before["task_loss"] == len(ALL_ARMS)
+    assert after["lmeval"] == before["lmeval"] and after["perplexity"] == before["perplexity"]
+
+
+def _parts(run_dir) -> dict[str, int]:
+    names = [p.name.split("-")[0] for p in (run_dir / "cache" / "eval").glob("*.json")]
+    return {part: names.count(part) for part in ("lmeval", "task_loss", "perplexity")}
+
+
+def test_a_new_arm_in_yaml_alone(chain_cfg):
+    """A user's own arm: seed text first, then the synthetic passages, declared in the config only."""
+    from trait import pipeline
+
+    custom = {"name": "seed_then_synthetic", "stages": [
+        {"name": "stage1", "tokens": "stage1", "mix": {"seed": None, "replay": 0.2}},
+        {"name": "stage2", "tokens": "stage2", "mix": {"synthetic": None}, "schedule": "stage2"}]}
+    cfg = chain_cfg(ablate={"arms": ["base", "seed_then_synthetic"], "custom_arms": [custom]})
+    step = pipeline.ablate(cfg)
+    s = step.summary()
+    assert s["arms"] == ["base", "seed_then_synthetic"]
+    assert set(s["mixes"]["seed_then_synthetic"]) == {"stage1", "stage2"}
+    assert set(s["mixes"]["seed_then_synthetic"]["stage2"]) == {"synthetic"}
+    assert s["costs"]["seed_then_synthetic"]["train_tokens"] > 0
+    assert _ran(cfg.run_dir) == {"build_seed_then_synthetic", "train_seed_then_synthetic",
+                                 "eval_seed_then_synthetic", "ablate"}

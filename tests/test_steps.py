@@ -1,4 +1,12 @@
-from trait.steps import Step, fingerprint, latest
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from trait.build.config import BuildConfig
+from trait.errors import TraitError
+from trait.steps import RunBusyError, Step, canonical, command, fingerprint, last_steps, latest, run_lock
 
 
 def test_same_config_same_folder_and_skip(tmp_path):
@@ -9,13 +17,82 @@ def test_same_config_same_folder_and_skip(tmp_path):
     assert not a.done  # started but not complete: never read as complete
     a.complete({"n": 3})
     assert b.done and b.summary() == {"n": 3}
-    assert latest(tmp_path, "score") == a.path
+
+
+def test_run_skips_a_done_step_and_reruns_an_unfinished_one(tmp_path):
+    calls = []
+
+    def work(out):
+        calls.append(out)
+        (out / "x.txt").write_text("x")
+        return {"n": len(calls)}
+
+    step = Step(tmp_path, "s", {"a": 1}, outputs={"x": "x.txt"})
+    step.start()  # an earlier attempt that died before completing
+    assert step.run(work).status == "ran" and step.summary() == {"n": 1}
+    again = Step(tmp_path, "s", {"a": 1}, outputs={"x": "x.txt"}).run(work)
+    assert again.status == "reused" and len(calls) == 1 and again.file("x").read_text() == "x"
+    with pytest.raises(TraitError, match="declares no output 'y'"):
+        again.file("y")
+
+
+def test_a_failing_step_is_never_complete(tmp_path):
+    def boom(out):
+        raise RuntimeError("crash")
+
+    step = Step(tmp_path, "s", {})
+    with pytest.raises(RuntimeError):
+        step.run(boom)
+    assert not step.done
+    with pytest.raises(TraitError, match="has not completed"):
+        step.summary()
 
 
 def test_changed_setting_changes_step_and_dependants(tmp_path):
     up1, up2 = Step(tmp_path, "score", {"x": 1}), Step(tmp_path, "score", {"x": 2})
     down1, down2 = Step(tmp_path, "choose", {"k": 0.1}, [up1]), Step(tmp_path, "choose", {"k": 0.1}, [up2])
     assert up1.path != up2.path and down1.path != down2.path
+
+
+def test_knobs_never_count_in_a_hash():
+    plain, fast = BuildConfig(), BuildConfig(num_proc=8)
+    assert canonical(plain) == canonical(fast) and "num_proc" not in canonical(plain)
+    assert canonical(BuildConfig(seq_len=64)) != canonical(plain)
+
+
+def test_command_records_exactly_its_steps(tmp_path):
+    old = Step(tmp_path, "train", {"v": 1}).run(lambda out: {})
+    with command(tmp_path):
+        a = Step(tmp_path, "score", {"v": 2}).run(lambda out: {})
+        b = Step(tmp_path, "train", {"v": 2}, deps=[a]).run(lambda out: {})
+    steps = last_steps(tmp_path)
+    assert [s["hash"] for s in steps] == [a.hash, b.hash]  # the earlier config's train step is not there
+    assert steps[1]["deps"] == [a.hash] and {s["status"] for s in steps} == {"ran"}
+    assert latest(tmp_path, "train") == b.path != old.path
+    assert [g["hash"] for g in b.graph()] == [a.hash, b.hash]
+
+
+HOLD = textwrap.dedent("""
+    import sys, time
+    from trait.steps import run_lock
+    with run_lock(sys.argv[1]):
+        print("held", flush=True)
+        time.sleep(float(sys.argv[2]))
+""")
+
+
+def test_a_second_process_refuses_with_the_holders_pid(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), "30"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunBusyError, match=f"in use by pid {holder.pid} "), run_lock(tmp_path):
+            pass
+    finally:
+        holder.kill()  # SIGKILL: no cleanup runs, the kernel drops the lock
+        holder.wait()
+    # a killed holder's lock is taken over at once, and it is re-entrant within one process
+    with run_lock(tmp_path), run_lock(tmp_path):
+        pass
 
 
 def test_fingerprint_tracks_file_changes(tmp_path):

@@ -41,3 +41,20 @@ def test_missing_answer_field_names_file_line(tmp_path):
 def test_task_needs_a_file():
     with pytest.raises(ValueError):
         TaskSpec(name="x")
+
+
+def test_split_file_is_where_each_split_is_read(tasks, tmp_path):
+    gsm8k, svamp, mawps = tasks["gsm8k"], tasks["svamp"], tasks["mawps"]
+    assert (gsm8k.split_file("train"), gsm8k.split_file("test")) == (gsm8k.train, gsm8k.test)
+    assert gsm8k.files == [gsm8k.train, gsm8k.test]
+    for one_file in (svamp, mawps):  # split by hash / by field: both splits read the one file
+        assert one_file.split_file("train") == one_file.split_file("test") == one_file.train
+        assert one_file.files == [one_file.train]
+    p = tmp_path / "t.jsonl"
+    p.write_text('{"question": "1+1?", "answer": "2"}\n')
+    train_only = TaskSpec(name="t", train=str(p))
+    assert train_only.split_file("test") is None and train_only.files == [str(p)]
+    assert load_problems(train_only, "test") == []  # no test split: nothing, not an error about the train file
+    test_only_one_file = TaskSpec(name="u", test=str(p), holdout_fraction=0.0)
+    assert test_only_one_file.split_file("train") == str(p)
+    assert [q.answer for q in load_problems(test_only_one_file, "train")] == ["2"]

@@ -15,21 +15,24 @@ from pydantic import Field, ValidationError
 
 from trait.ablate.config import AblateConfig
 from trait.build.config import BuildConfig
+from trait.corpus import CorpusPath
 from trait.errors import ConfigError
 from trait.evaluate.config import EvaluateConfig
+from trait.llm.config import LLMConfig
 from trait.schema import DataPath, Section
 from trait.select.config import SelectConfig
-from trait.synthesize.config import LLMConfig, SynthesizeConfig
+from trait.synthesize.config import SynthesizeConfig
 from trait.tasks import TaskSpec
 from trait.train.config import TrainConfig
 
 
 class DataConfig(Section):
-    seed_corpus: list[DataPath] = Field(description="In-domain seed documents (jsonl/jsonl.gz/parquet).")
-    general_corpus: list[DataPath] = Field(description="General corpus to select from, any size.")
-    replay_corpus: list[DataPath] | None = Field(
+    seed_corpus: list[CorpusPath] = Field(
+        description="In-domain seed documents (jsonl[.gz/.bz2/.xz/.zst], parquet, txt; globs, folders, URLs).")
+    general_corpus: list[CorpusPath] = Field(description="General corpus to select from, any size.")
+    replay_corpus: list[CorpusPath] | None = Field(
         None, description="General text replayed during CPT; defaults to the general corpus.")
-    heldout_general: list[DataPath] = Field(
+    heldout_general: list[CorpusPath] = Field(
         default_factory=list, description="Held-out general text for the perplexity check.")
     text_key: str = Field("text", description="Field holding a document's text.")
     id_key: str | None = Field("id", description="Field holding a document's id (else file:line).")

@@ -1,46 +1,116 @@
 """The chain as the paper draws it: select -> synthesize -> build -> train -> evaluate -> report.
 
-Each function takes the whole config, runs its step only when the step's folder is not complete,
-and returns the ``Step`` so later stages can depend on it. Stage modules own their work; this
-module only wires them together.
+Every arm of the comparison (``trait.arms``) is the same build -> train -> evaluate steps over another
+mix; ``trait run`` is the base model and TRAIT's arm, ``trait ablate`` every configured arm. This module
+only wires steps together: each stage module builds its step from its settings and the steps it
+reads, and ``Step.run`` decides what runs. ``plan`` builds the whole graph without running anything,
+so every step's hash is known up front (``tests/test_rerun_table.py`` checks what each key re-runs).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+from trait.arms import ArmSpec, builtin_arms, trait_arm
 from trait.config import TraitConfig
-from trait.steps import Step
+from trait.errors import ConfigError
+from trait.steps import Step, command
 
 
+def _command(fn: Callable[[TraitConfig], Step]) -> Callable[[TraitConfig], Step]:
+    """A user command: the run folder is locked while it runs, then ``last.json`` lists its steps."""
+    @functools.wraps(fn)
+    def wrapper(cfg: TraitConfig) -> Step:
+        with command(cfg.run_dir):
+            return fn(cfg)
+    return wrapper
+
+
+def arm_specs(cfg: TraitConfig, names: list[str]) -> list[ArmSpec]:
+    table = builtin_arms(cfg.build) | {a.name: a for a in cfg.ablate.custom_arms}
+    missing = [n for n in names if n not in table]
+    if missing:
+        raise ConfigError(f"ablate.arms: unknown arm {missing[0]!r} (have: {', '.join(table)})")
+    return [table[n] for n in names]
+
+
+def _chain_arms(cfg: TraitConfig) -> list[ArmSpec]:
+    return arm_specs(cfg, ["base", trait_arm(cfg.build)])
+
+
+# ---- running ------------------------------------------------------------------------------------
+
+@_command
 def select(cfg: TraitConfig) -> Step:
     from trait.select.stage import run_select
 
     return run_select(cfg)
 
 
+@_command
 def synthesize(cfg: TraitConfig) -> Step:
     from trait.synthesize.stage import run_synthesize
 
     return run_synthesize(cfg)
 
 
-def build(cfg: TraitConfig) -> Step:
+def _arm_train(cfg: TraitConfig, arm: ArmSpec, upstream: dict[str, Step | None]) -> Step | None:
+    """Build and train one arm (None for an arm without stages: the base model)."""
     from trait.build.stage import run_build
+    from trait.train.stage import run_train
+
+    if not arm.stages:
+        return None
+    build_ = run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
+                       seed=cfg.seed, select=upstream.get("select"), synth=upstream.get("synthesize"))
+    return run_train(arm, cfg.train, build_, run_dir=cfg.run_dir, seed=cfg.seed)
+
+
+def _upstream(cfg: TraitConfig, arms: list[ArmSpec]) -> dict[str, Step | None]:
+    """Selection and synthesis, run only when some arm reads their output."""
     from trait.models import check_model
 
     check_model(cfg.train.base_model)  # before selection and synthesis, not after them
-    return run_build(cfg, select(cfg), synthesize(cfg))
+    used = set().union(*(a.sources for a in arms))
+    return {"select": select(cfg) if used & {"selected", "replay"} else None,
+            "synthesize": synthesize(cfg) if "synthetic" in used else None}
 
 
+@_command
+def build(cfg: TraitConfig) -> Step:
+    from trait.build.stage import run_build
+
+    arm = _chain_arms(cfg)[1]
+    up = _upstream(cfg, [arm])
+    return run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
+                     seed=cfg.seed, select=up["select"], synth=up["synthesize"])
+
+
+@_command
 def train(cfg: TraitConfig) -> Step:
-    from trait.train.stage import run_train
+    arm = _chain_arms(cfg)[1]
+    step = _arm_train(cfg, arm, _upstream(cfg, [arm]))
+    assert step is not None  # TRAIT's arm always has stages
+    return step
 
-    return run_train(cfg, build(cfg))
+
+def _compare(cfg: TraitConfig, stage: str, arms: list[ArmSpec]) -> Step:
+    """Train and evaluate every arm, then join their rows into one table (the ``stage`` step)."""
+    from trait.ablate.join import run_join
+    from trait.evaluate.stage import run_eval
+
+    up = _upstream(cfg, arms)
+    evals = {a.name: run_eval(cfg, a.name, _arm_train(cfg, a, up)) for a in arms}
+    return run_join(cfg.run_dir, stage, arms, evals, up["synthesize"],
+                    cfg.build.stage1_tokens + cfg.build.stage2_tokens)
 
 
+@_command
 def evaluate(cfg: TraitConfig) -> Step:
-    from trait.evaluate.stage import run_evaluate
-
-    return run_evaluate(cfg, train(cfg))
+    """The base model and TRAIT's model, evaluated and joined (what ``trait run`` reports)."""
+    return _compare(cfg, "evaluate", _chain_arms(cfg))
 
 
 def run(cfg: TraitConfig) -> Step:
@@ -53,11 +123,47 @@ def run(cfg: TraitConfig) -> Step:
 
 
 def ablate(cfg: TraitConfig) -> Step:
-    from trait.ablate.arms import run_ablation
-    from trait.models import check_model
+    """Every configured arm on one budget, sharing common steps; one table and a verdict."""
     from trait.report import write_report
 
-    check_model(cfg.train.base_model)  # before selection and synthesis, not after them
-    step = run_ablation(cfg, select(cfg), synthesize(cfg))
+    with command(cfg.run_dir):
+        step = _compare(cfg, "ablate", arm_specs(cfg, cfg.ablate.arm_names()))
     write_report(cfg.run_dir)
     return step
+
+
+# ---- planning -----------------------------------------------------------------------------------
+
+def plan(cfg: TraitConfig, arms: list[str] | None = None) -> dict[str, Step]:
+    """Every step ``trait ablate`` would run (or ``arms``), by a readable name, without running any.
+    The hashes are those the run uses: each stage module builds its step here and in its runner."""
+    from trait.ablate.join import join_step
+    from trait.build.stage import build_step
+    from trait.evaluate.stage import eval_step
+    from trait.select.choose import choose_step
+    from trait.select.judge import judge_step
+    from trait.select.stage import classify_step, score_step
+    from trait.synthesize.stage import synthesize_step
+    from trait.train.stage import train_step
+
+    specs = arm_specs(cfg, arms if arms is not None else cfg.ablate.arm_names())
+    steps: dict[str, Step] = {}
+    steps["classify"] = classify_step(cfg)
+    steps["score"] = score_step(cfg, steps["classify"])
+    steps["choose"] = choose_step(cfg, steps["score"])
+    if cfg.select.judge.enabled:
+        steps["judge"] = judge_step(cfg, steps["score"], steps["choose"])
+    synth = synthesize_step(cfg) if any(a.uses_llm for a in specs) else None
+    if synth is not None:
+        steps["synthesize"] = synth
+    evals = {}
+    for a in specs:
+        trained = None
+        if a.stages:
+            steps[f"build_{a.name}"] = b = build_step(a, cfg.build, cfg.data, run_dir=cfg.run_dir,
+                                                      base_model=cfg.train.base_model, seed=cfg.seed,
+                                                      select=steps["choose"], synth=synth)
+            steps[f"train_{a.name}"] = trained = train_step(a, cfg.train, b, run_dir=cfg.run_dir, seed=cfg.seed)
+        steps[f"eval_{a.name}"] = evals[a.name] = eval_step(cfg, a.name, trained)
+    steps["ablate"] = join_step(Path(cfg.run_dir), "ablate", specs, evals, synth)
+    return steps

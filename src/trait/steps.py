@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,15 +22,19 @@ import orjson
 from pydantic import BaseModel
 
 from trait import __version__
-from trait.io import read_json, write_json
+from trait.errors import TraitError
+from trait.io import fingerprint, read_json, write_json  # noqa: F401 - fingerprint re-exported
+from trait.schema import is_hashed
+from trait.ui import info
 
 SUCCESS = "SUCCESS"
 
 
 def canonical(obj: Any) -> Any:
     """A JSON-able, order-stable form of configs (pydantic models become plain dicts)."""
-    if isinstance(obj, BaseModel):
-        return canonical(obj.model_dump(mode="json"))
+    if isinstance(obj, BaseModel):  # speed-only knobs (``schema.knob``) never count
+        cls = type(obj)
+        return {k: canonical(getattr(obj, k)) for k in sorted(cls.model_fields) if is_hashed(cls, k)}
     if isinstance(obj, dict):
         return {str(k): canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, (list, tuple)):
@@ -41,33 +48,24 @@ def config_hash(obj: Any, length: int = 10) -> str:
     return hashlib.sha256(orjson.dumps(canonical(obj), option=orjson.OPT_SORT_KEYS)).hexdigest()[:length]
 
 
-def fingerprint(paths: Iterable[str | os.PathLike]) -> list[dict[str, Any]]:
-    """Identify input files by path, size and mtime, so editing a data file re-runs what read it."""
-    out = []
-    for p in paths:
-        p = str(p)
-        if "://" in p:
-            out.append({"path": p})
-            continue
-        try:
-            st = os.stat(p)
-            out.append({"path": p, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
-        except FileNotFoundError:
-            out.append({"path": p, "missing": True})
-    return out
-
-
 @dataclass
 class Step:
-    """One versioned unit of work. Build it from settings; ``done`` says whether it can be skipped."""
+    """One versioned unit of work: settings + the steps it reads -> a folder named by their hash.
+
+    ``outputs`` names the files (or folders) the step writes, relative to its folder; readers ask the
+    step for them (``step.file("selected")``) instead of spelling file names themselves.
+    """
 
     run_dir: Path
     stage: str
     config: Any
     deps: Sequence[Step] = field(default_factory=tuple)
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    status: str = field(default="planned", compare=False)  # planned -> reused | ran
 
     def __post_init__(self) -> None:
         self.run_dir = Path(self.run_dir)
+        self.deps = tuple(self.deps)
         self.hash = config_hash({"stage": self.stage, "config": self.config,
                                  "deps": [d.hash for d in self.deps], "version": _code_version()})
 
@@ -79,22 +77,93 @@ class Step:
     def done(self) -> bool:
         return (self.path / SUCCESS).exists()
 
+    def file(self, name: str) -> Path:
+        """A declared output of this step."""
+        if name not in self.outputs:
+            raise TraitError(f"step {self.stage} declares no output {name!r} (has: {', '.join(self.outputs)})")
+        return self.path / self.outputs[name]
+
+    def run(self, work: Callable[[Path], dict[str, Any]]) -> Step:
+        """The one place a step runs: skip it if done, else start, ``work(folder)`` -> summary, complete.
+        The run folder is locked meanwhile, so two processes never write one step."""
+        with run_lock(self.run_dir):
+            touched.append(self)
+            if self.done:
+                self.status = "reused"
+                info(f"{self.stage}: up to date ({self.path})")
+                return self
+            summary = work(self.start())
+            if _main_rank():  # under ``accelerate launch`` every rank works, rank 0 marks it done
+                self.complete(summary)
+            self.status = "ran"
+        return self
+
     def start(self) -> Path:
         """Create the folder and record what produces it (kept if a previous attempt left work there)."""
         self.path.mkdir(parents=True, exist_ok=True)
         write_json(self.path / "config.json", {"stage": self.stage, "hash": self.hash,
-                                               "config": canonical(self.config),
-                                               "deps": {d.stage: str(d.path) for d in self.deps}})
+                                               "config": canonical(self.config), "outputs": dict(self.outputs),
+                                               "deps": [d.ref() for d in self.deps]})
         return self.path
 
     def complete(self, summary: dict[str, Any]) -> None:
         """Write the summary, then the marker: a folder without the marker is never read as complete."""
         write_json(self.path / "summary.json", summary)
         (self.path / SUCCESS).write_text(__version__ + "\n")
-        write_json(self.run_dir / "latest" / f"{self.stage}.json", {"path": str(self.path), "hash": self.hash})
 
     def summary(self) -> dict[str, Any]:
+        if not self.done:
+            raise TraitError(f"step {self.stage} ({self.path}) has not completed: run it first")
         return read_json(self.path / "summary.json")
+
+    def ref(self) -> dict[str, Any]:
+        return {"stage": self.stage, "hash": self.hash, "path": str(self.path)}
+
+    def graph(self) -> list[dict[str, Any]]:
+        """This step and every step it reads, transitively, dependencies first (each once)."""
+        seen: dict[str, dict[str, Any]] = {}
+
+        def visit(step: Step) -> None:
+            if step.hash in seen:
+                return
+            for d in step.deps:
+                visit(d)
+            seen[step.hash] = step.ref() | {"deps": [d.hash for d in step.deps], "status": step.status}
+
+        visit(self)
+        return list(seen.values())
+
+
+touched: list[Step] = []  # every step this process ran or reused, in order (see ``command``)
+LAST = "last.json"
+
+
+@contextmanager
+def command(run_dir: str | Path) -> Iterator[None]:
+    """One user command: the run folder is locked throughout, and ``<run>/last.json`` then lists
+    exactly the steps the command ran or reused (what ``trait report`` shows, and nothing else)."""
+    with run_lock(run_dir):
+        start = len(touched)
+        yield
+        steps = list({s.hash: s for s in touched[start:]}.values())
+        write_json(Path(run_dir) / LAST, {"steps": [s.ref() | {"status": s.status, "deps": [d.hash for d in s.deps]}
+                                                     for s in steps]})
+
+
+def last_steps(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The steps of the run's last command (empty before any command completed)."""
+    p = Path(run_dir) / LAST
+    return read_json(p)["steps"] if p.exists() else []
+
+
+def latest(run_dir: str | Path, stage: str) -> Path | None:
+    """The folder of the step of ``stage`` in the run's last command, if it completed."""
+    found = [Path(s["path"]) for s in last_steps(run_dir) if s["stage"] == stage]
+    return found[-1] if found and (found[-1] / SUCCESS).exists() else None
+
+
+def _main_rank() -> bool:
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _code_version() -> str:
@@ -102,10 +171,46 @@ def _code_version() -> str:
     return ".".join(__version__.split(".")[:2])
 
 
-def latest(run_dir: str | Path, stage: str) -> Path | None:
-    """The folder of the last completed step of a stage in a run (what ``trait report`` reads)."""
-    p = Path(run_dir) / "latest" / f"{stage}.json"
-    if not p.exists():
-        return None
-    path = Path(read_json(p)["path"])
-    return path if (path / SUCCESS).exists() else None
+# ---- one writer per run folder ----------------------------------------------------------------------
+
+class RunBusyError(TraitError):
+    """Another process holds the run folder."""
+
+
+_held: dict[str, Any] = {}  # run folder -> open lock file: re-entrant within a process
+
+
+@contextmanager
+def run_lock(run_dir: str | Path) -> Iterator[None]:
+    """Hold ``<run>/.lock`` (an OS file lock): a second process refuses with one line naming the
+    holder. The kernel drops the lock when its holder dies, so a killed run's lock is simply taken."""
+    key = str(Path(run_dir).resolve())
+    if key in _held or not _main_rank():  # the ranks of one distributed job are one writer
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # no POSIX locks (Windows): run unguarded
+        yield
+        return
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    fh = open(Path(run_dir) / ".lock", "a+")  # noqa: SIM115 - held open for the lock's lifetime
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise RunBusyError(f"{run_dir}: run folder in use by {holder}; wait for it to finish or stop it "
+                           "(the lock of a killed process is taken over)") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()} (trait {' '.join(sys.argv[1:2])}, since {time.strftime('%H:%M:%S')})\n")
+    fh.flush()
+    _held[key] = fh
+    try:
+        yield
+    finally:
+        del _held[key]
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()

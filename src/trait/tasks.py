@@ -7,14 +7,14 @@ a gold answer. GSM8K's ``#### `` answers, SVAMP and MAWPS load out of the box.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field, model_validator
 
+from trait.answers import split_gsm8k
 from trait.errors import BadInputError
-from trait.io import OnError, ReadStats, iter_rows
+from trait.io import OnError, ReadStats, iter_rows_of
 from trait.records import Problem
 from trait.schema import DataPath, Section
 
@@ -51,9 +51,21 @@ class TaskSpec(Section):
     def has_answers(self) -> bool:
         return self.answer_field is not None
 
+    @property
+    def one_file(self) -> bool:
+        """Train and test share one file, told apart by ``split_field`` or a hash of the id."""
+        return self.split_field is not None or self.holdout_fraction is not None
 
-GSM8K_FINAL = re.compile(r"####\s*(.+?)\s*$", re.DOTALL)
-CALC_ANNOTATION = re.compile(r"<<[^>]*>>")
+    def split_file(self, split: Split) -> str | None:
+        """The file ``split`` is read from, None when the task has no such split: the one place that decides."""
+        if self.one_file:
+            return self.train or self.test
+        return self.train if split == "train" else self.test
+
+    @property
+    def files(self) -> list[str]:
+        """Every file the task's splits are read from (what a fingerprint of its data covers)."""
+        return list(dict.fromkeys(f for f in (self.split_file("train"), self.split_file("test")) if f))
 
 
 def _format_number(value: object) -> str:
@@ -75,17 +87,15 @@ def _split_of(spec: TaskSpec, obj: dict, pid: str) -> Split | None:
 def iter_problems(spec: TaskSpec, split: Split, *, on_error: OnError = "fail",
                   stats: ReadStats | None = None) -> Iterator[Problem]:
     """Problems of one split; a missing input field or answer is a file:line error (or counted skip)."""
-    path = spec.train if split == "train" else spec.test
-    single_file = spec.split_field is not None or spec.holdout_fraction is not None
-    if single_file:
-        path = spec.train or spec.test
+    path, single_file = spec.split_file(split), spec.one_file
     if path is None:
         return
     stats = stats if stats is not None else ReadStats()
-    for lineno, obj in iter_rows(path, on_error=on_error, stats=stats):
-        where = f"{path}:{lineno}"
+    # A glob or folder of task files reads as one file; ``n`` numbers its lines across them.
+    for file, lineno, n, obj in iter_rows_of(path, on_error=on_error, stats=stats):
+        where = f"{file}:{lineno}"
         raw_id = obj.get(spec.id_field) if spec.id_field else None
-        pid = str(raw_id) if raw_id is not None else f"{spec.name}-{split if not single_file else 'all'}-{lineno - 1:05d}"
+        pid = str(raw_id) if raw_id is not None else f"{spec.name}-{split if not single_file else 'all'}-{n - 1:05d}"
         if single_file and _split_of(spec, obj, pid) != split:
             continue
         text = obj.get(spec.input_field)
@@ -99,22 +109,21 @@ def iter_problems(spec: TaskSpec, split: Split, *, on_error: OnError = "fail",
                 continue
             raw = obj[spec.answer_field]
             if spec.answer_format == "gsm8k":
-                m = GSM8K_FINAL.search(str(raw))
-                if not m:
+                parsed = split_gsm8k(str(raw))
+                if parsed is None:
                     stats.skip(f"task {spec.name}: answer has no '#### <final>' line", where, on_error)
                     continue
-                answer = m.group(1).replace(",", "").strip()
-                solution = CALC_ANNOTATION.sub("", str(raw)[: m.start()]).strip()
+                solution, answer = parsed
             else:
                 answer = _format_number(raw)
         if spec.solution_field and obj.get(spec.solution_field):
             solution = str(obj[spec.solution_field])
         yield Problem(id=pid, task=spec.name, input=text.strip(), answer=answer, solution=solution,
-                      source=str(path), line=lineno)
+                      source=file, line=lineno)
 
 
 def load_problems(spec: TaskSpec, split: Split, **kw) -> list[Problem]:
     problems = list(iter_problems(spec, split, **kw))
-    if not problems and (spec.train if split == "train" else spec.test or spec.train):
-        raise BadInputError(f"task {spec.name}: no usable {split} problems in {spec.train or spec.test}")
+    if not problems and spec.split_file(split):
+        raise BadInputError(f"task {spec.name}: no usable {split} problems in {spec.split_file(split)}")
     return problems

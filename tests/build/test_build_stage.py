@@ -33,11 +33,11 @@ def inputs(tmp_path: Path):
             "build": {"mode": mode, "seq_len": 32, "stage1_tokens": 1600, "stage2_tokens": 800,
                       "stage1_replay_fraction": 0.25, "stage2_replay_fraction": 0.1, "max_epochs": 3, **build},
             "train": {"base_model": "tiny-random"}})
-        select = Step(cfg.run_dir, "select", {"fixture": 1})
+        select = Step(cfg.run_dir, "select", {"fixture": 1}, outputs={"selected": "selected.jsonl.gz"})
         write_jsonl(select.start() / "selected.jsonl.gz",
                     [Doc(id=g["id"], text=g["text"], source=str(tmp_path / "general.jsonl"), line=i + 1)
                      for i, g in enumerate(general[:5])])
-        synth = Step(cfg.run_dir, "synthesize", {"fixture": 1})
+        synth = Step(cfg.run_dir, "synthesize", {"fixture": 1}, outputs={"passages": "passages.jsonl"})
         write_jsonl(synth.start() / "passages.jsonl",
                     [Passage(id=f"p{i}", text=_text(f"passage{i}", 25), problem_ids=[f"q{i}"], tasks=["t"])
                      for i in range(4)])
@@ -45,9 +45,19 @@ def inputs(tmp_path: Path):
     return make
 
 
+def build(cfg, select, synth):
+    """The build step of TRAIT's arm in the schedule ``build.mode`` names (what ``trait build`` runs)."""
+    from trait.arms import trait_arm
+    from trait.pipeline import arm_specs
+
+    [arm] = arm_specs(cfg, [trait_arm(cfg.build)])
+    return run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
+                     seed=cfg.seed, select=select, synth=synth)
+
+
 def test_two_stage_build_records_the_mix(inputs):
     cfg, select, synth = inputs("two_stage")
-    step = run_build(cfg, select, synth)
+    step = build(cfg, select, synth)
     s = step.summary()
     assert set(stage_datasets(step)) == {"stage1", "stage2"}
     mix1, mix2 = s["mix"]["stage1"], s["mix"]["stage2"]
@@ -55,12 +65,12 @@ def test_two_stage_build_records_the_mix(inputs):
     assert mix2["replay"] == 80 and mix2["synthetic"] == 720  # 4 passages x 151 tokens, repeated
     assert s["stages"]["stage2"]["sources"]["synthetic"]["epochs"] > 1
     assert s["stages"]["stage1"]["sources"]["replay"]["excluded"] == 5  # selected docs never replayed
-    assert run_build(cfg, select, synth).path == step.path  # unchanged: skipped
+    assert build(cfg, select, synth).path == step.path  # unchanged: skipped
 
 
 def test_one_stage_mix_uses_the_same_tokens_per_source(inputs):
-    two = run_build(*inputs("two_stage")).summary()["mix"]
-    one = run_build(*inputs("one_stage")).summary()
+    two = build(*inputs("two_stage")).summary()["mix"]
+    one = build(*inputs("one_stage")).summary()
     assert set(one["stages"]) == {"one_stage"}
     mix = one["mix"]["one_stage"]
     for name in ("seed", "selected"):
@@ -71,7 +81,7 @@ def test_one_stage_mix_uses_the_same_tokens_per_source(inputs):
 
 def test_shortfall_is_in_the_summary(inputs):
     cfg, select, synth = inputs("two_stage", max_epochs=1)
-    s = run_build(cfg, select, synth).summary()
+    s = build(cfg, select, synth).summary()
     assert s["stages"]["stage2"]["sources"]["synthetic"]["short_by"] == 720 - 604
     assert any("synthetic" in w and "short by" in w for w in s["warnings"])
 
@@ -80,4 +90,4 @@ def test_missing_upstream_output_is_one_clear_error(inputs):
     cfg, select, synth = inputs("two_stage")
     (synth.path / "passages.jsonl").unlink()
     with pytest.raises(TraitError, match="passages.jsonl: missing"):
-        run_build(cfg, select, synth)
+        build(cfg, select, synth)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 import pytest
 
 from trait.errors import TraitError
@@ -23,6 +26,16 @@ def test_yamls_load_in_task_manager_with_fewshot_from_train(eval_cfg, tmp_path):
         assert set(info.metrics) == {"exact_match", "math_verify"}
         test_ids = {d["id"] for d in task.test_docs()}
         assert test_ids.isdisjoint(d["id"] for d in task.fewshot_docs())  # no test item is a shot
+
+
+def test_generated_folder_scores_without_the_trait_package(eval_cfg, tmp_path, monkeypatch):
+    """lm-eval loads utils.py by path; a plain ``lm_eval --include_path`` may run where trait is not installed."""
+    gen = write_lmeval_tasks(eval_cfg, tmp_path / "t")
+    monkeypatch.setitem(sys.modules, "trait", None)  # any 'import trait...' now fails
+    spec = importlib.util.spec_from_file_location("utils", gen.folder / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    assert utils.process_results({"answer": "18"}, ["The answer is 18."]) == {"exact_match": 1, "math_verify": 1}
 
 
 def test_generation_is_deterministic_and_a_smaller_limit_is_a_prefix(eval_cfg, tmp_path):

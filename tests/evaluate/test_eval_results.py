@@ -9,7 +9,7 @@ import pytest
 
 from trait.errors import TraitError
 from trait.evaluate.results import as_dict, evaluate_model, format_table, read_table
-from trait.evaluate.stage import run_evaluate
+from trait.evaluate.stage import run_eval
 from trait.steps import Step
 
 
@@ -36,19 +36,26 @@ def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_mo
     with open(out / "results.csv", newline="") as fh:
         table = list(csv.DictReader(fh))
     assert [(r["model"], r["task"], r["metric"]) for r in table] == [(r["model"], r["task"], r["metric"]) for r in rows]
-    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "parts").iterdir()}
-    assert evaluate_model(eval_cfg, tiny_model, "base", out) == rows
-    assert {p.name: p.stat().st_mtime_ns for p in (out / "parts").iterdir()} == stamps  # nothing recomputed
+    cache = eval_cfg.run_dir / "cache" / "eval"
+    stamps = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    assert len(stamps) == 3 and {p.name for p in (out / "parts").iterdir()} == {
+        "lmeval.json", "task_loss.json", "perplexity.json"}
+    # another step folder (as a new evaluate step has) still finds every finished part
+    assert evaluate_model(eval_cfg, tiny_model, "base", tmp_path / "another_step") == rows
+    assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == stamps  # nothing recomputed
 
 
 def test_changed_setting_recomputes_only_what_it_invalidates(eval_cfg, model_copy, tmp_path):
     eval_cfg.evaluate.downstream = False
     out = tmp_path / "eval"
+    cache = eval_cfg.run_dir / "cache" / "eval"
     first = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
-    loss_stamp = (out / "parts" / "task_loss.json").stat().st_mtime_ns
+    [loss_part] = cache.glob("task_loss-*.json")
+    loss_stamp = loss_part.stat().st_mtime_ns
     eval_cfg.evaluate.perplexity_max_docs = 2
     second = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
-    assert (out / "parts" / "task_loss.json").stat().st_mtime_ns == loss_stamp
+    assert [p.stat().st_mtime_ns for p in cache.glob("task_loss-*.json")] == [loss_stamp]  # reused
+    assert len(list(cache.glob("perplexity-*.json"))) == 2  # recomputed under its new settings
     assert first["general"]["perplexity"]["n"] == 3 and second["general"]["perplexity"]["n"] == 2
     eval_cfg.evaluate.task_loss_limit = 2
     third = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
@@ -64,26 +71,26 @@ def test_changed_setting_recomputes_only_what_it_invalidates(eval_cfg, model_cop
     assert fourth["gsm8k"]["task_loss"]["value"] != third["gsm8k"]["task_loss"]["value"]
 
 
-def test_stage_evaluates_base_and_trained_models(eval_cfg, tuned_model, tmp_path):
+def test_eval_steps_of_the_base_and_a_trained_model(eval_cfg, tuned_model, tmp_path):
     eval_cfg.evaluate.limit = 2
     eval_cfg.evaluate.max_gen_tokens = 4
-    train = Step(eval_cfg.run_dir, "train", {"fake": 1})
+    train = Step(eval_cfg.run_dir, "train_x", {"fake": 1})
     train.start()
-    train.complete({"models": {"stage1": str(tuned_model)}})
-    step = run_evaluate(eval_cfg, train)
-    assert step.done
-    rows = read_table(step.path)
-    _check_rows(rows, ["base", "stage1"])
-    d = step.summary()["results"]
+    train.complete({"final_model": str(tuned_model)})
+    base, tuned = run_eval(eval_cfg, "base", None), run_eval(eval_cfg, "x", train)
+    assert base.done and tuned.done and base.path != tuned.path
+    rows = read_table(base.path) + read_table(tuned.file("results").parent)
+    _check_rows(rows, ["base", "x"])
+    d = as_dict(rows)
     for task in ("gsm8k", "svamp", "mawps"):
-        assert d["stage1"][task]["task_loss"]["value"] < d["base"][task]["task_loss"]["value"]
-    assert (step.path / "results.csv").exists()
-    assert run_evaluate(eval_cfg, train).path == step.path  # complete step: skipped
+        assert d["x"][task]["task_loss"]["value"] < d["base"][task]["task_loss"]["value"]
+    assert tuned.file("results_csv").exists()
+    assert run_eval(eval_cfg, "x", train).status == "reused"  # complete step: skipped
 
 
 def test_stage_rejects_a_train_summary_without_models(eval_cfg, tmp_path):
     train = Step(eval_cfg.run_dir, "train", {"fake": 2})
     train.start()
     train.complete({"steps": 3})
-    with pytest.raises(TraitError, match="no 'models' mapping"):
-        run_evaluate(eval_cfg, train)
+    with pytest.raises(TraitError, match="no trained model at final_model=None"):
+        run_eval(eval_cfg, "x", train)

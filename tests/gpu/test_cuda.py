@@ -16,21 +16,21 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 
 def _requests(cfg, n: int = 6):
-    from trait.synthesize.llm import chat_request
+    from trait.llm import chat_request
 
     return [chat_request(cfg, [("system", "s"), ("user", "count " + "to ten " * i)], seed=i) for i in range(n)]
 
 
 @pytest.fixture(scope="module")
 def gen_cfg(tiny_model):
-    from trait.synthesize.config import LLMConfig
+    from trait.llm.config import LLMConfig
 
     return LLMConfig(backend="transformers", model=str(tiny_model), max_tokens=12, batch_size=3, device="auto",
                      temperature=1.0, top_p=0.9)
 
 
 def test_local_generation_runs_on_the_gpu_and_repeats_itself(gen_cfg):
-    from trait.synthesize.llm import ChatResult, make_backend
+    from trait.llm import ChatResult, make_backend
 
     torch.cuda.reset_peak_memory_stats()
     backend = make_backend(gen_cfg)  # device 'auto' must pick the GPU
@@ -47,7 +47,7 @@ def test_float32_gpu_outputs_do_not_depend_on_the_batch(gen_cfg):
     """A resumed run regenerates the missing requests in other batches: with ``llm.dtype: float32`` it
     gets the same texts (bfloat16, the GPU default, does not promise this: its rounding varies with
     the batch's shape, and so do the samples)."""
-    from trait.synthesize.llm import make_backend
+    from trait.llm import make_backend
 
     exact = gen_cfg.model_copy(update={"dtype": "float32"})
     batched = [r.text for r in make_backend(exact).generate(_requests(exact))]

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from trait.testing import processes
 from trait.testing.openai_server import Behaviour, OpenAIServer
 
 SECRET = "sk-reliability-5ecret-0123456789abcdef"
@@ -96,22 +97,36 @@ def error_lines(output: str) -> list[str]:
 
 def trait_process(args: list[str], env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen:
     """``trait ARGS`` as its own process (``python -m trait.cli``), for tests that kill it."""
+    tag = processes.new_tag()  # this run's own tag: its processes can be found after a kill
     full_env = {**os.environ, KEY_ENV: SECRET, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
-                **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "trait.cli", *map(str, args)], env=full_env, **popen)
+                **(env or {}), processes.TAG_ENV: tag}
+    proc = subprocess.Popen([sys.executable, "-m", "trait.cli", *map(str, args)], env=full_env, **popen)
+    proc.trait_tag = tag  # type: ignore[attr-defined]
+    return proc
 
 
 def kill_when(proc: subprocess.Popen, ready: Callable[[], bool], limit_s: float = 240) -> None:
-    """SIGKILL ``proc`` the moment ``ready()`` holds (no cleanup runs); fails if it ended first."""
-    deadline = time.monotonic() + limit_s
+    """SIGKILL ``proc`` the moment ``ready()`` holds (no cleanup runs); fails if it ended first.
+    Then every process of the killed run (its pool workers too) must be gone within seconds."""
     try:
-        while not ready():
-            if proc.poll() is not None:
-                raise AssertionError(f"process ended (rc {proc.returncode}) before the kill point")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"kill point not reached within {limit_s:g} s")
-            time.sleep(0.01)
+        _kill_when(proc, ready, limit_s)
     finally:
         proc.kill()
         proc.wait()
+    tag = getattr(proc, "trait_tag", None)
+    if tag:
+        deadline = time.monotonic() + 10
+        while (left := processes.tagged(tag)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not left, f"processes of the killed run still alive: {processes.orphans(tag) or left}"
+
+
+def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], limit_s: float) -> None:
+    deadline = time.monotonic() + limit_s
+    while not ready():
+        if proc.poll() is not None:
+            raise AssertionError(f"process ended (rc {proc.returncode}) before the kill point")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"kill point not reached within {limit_s:g} s")
+        time.sleep(0.01)

@@ -10,8 +10,8 @@ from pathlib import Path
 from reliability_kit import SECRET, cli, kill_when, trait_process, write_project
 
 from trait.io import read_json, read_jsonl
+from trait.llm import ResultCache
 from trait.steps import latest
-from trait.synthesize.llm import ResultCache
 from trait.testing.openai_server import Behaviour, OpenAIServer
 
 OVERRIDES = ["synthesize.max_passages=6"]  # 12 problems, 2 a passage: 18 calls, one passage at a time

@@ -96,8 +96,27 @@ def test_embeddings_are_cached_and_truncated(monkeypatch: pytest.MonkeyPatch) ->
     assert calls == [6]  # all cached
     np.testing.assert_array_equal(first[:6], second)
     np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
-    # only the first max_chars characters matter: a different tail is the same document
-    assert (enc.encode([texts[0] + " tail" * 100]) == first[0]).all()
+    # only the first max_chars characters matter: a document that agrees in them is a cache hit,
+    # served as the very vector stored for it
+    long = " ".join(texts)
+    assert len(long) > enc.max_chars
+    stored = enc.encode([long])
+    assert calls == [6, 1]
+    tail = enc.encode([long[: enc.max_chars] + " a different tail" * 20])
+    assert calls == [6, 1]
+    np.testing.assert_array_equal(tail, stored)
+    other = enc.encode(["X" + long[1:]])  # one character changed inside them: another document
+    assert calls == [6, 1, 1] and other.shape == (1, enc.dim)
+
+
+def test_embeddings_do_not_depend_on_the_batch() -> None:
+    """The promise (Encoder's docstring): a text's embedding is the same, within 1e-5 per component,
+    whether it was embedded alone or in a batch of any size (padding changes the float reductions)."""
+    texts = docs(MATH, 6, 5) + docs(OTHER, 6, 7)
+    batched = Encoder(resolve_embedding_model("all-MiniLM-L6-v2"), 32, 200, 8, cache_size=0).encode(texts)
+    alone = Encoder(resolve_embedding_model("all-MiniLM-L6-v2"), 32, 200, 1, cache_size=0)
+    singles = np.concatenate([alone.encode([t]) for t in texts])
+    np.testing.assert_allclose(singles, batched, rtol=0, atol=1e-5)
 
 
 def test_cache_is_bounded() -> None:

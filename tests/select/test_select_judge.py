@@ -6,8 +6,8 @@ import pytest
 
 from trait.errors import ConfigError
 from trait.io import read_json, read_jsonl
+from trait.pipeline import select as run_select
 from trait.select.judge import parse_verdict
-from trait.select.stage import run_select
 from trait.steps import latest
 from trait.testing.openai_server import Behaviour, OpenAIServer
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from trait.llm.base import ChatRequest, ChatResult, LLMFailure
 from trait.records import Problem
 from trait.synthesize.groups import Group
-from trait.synthesize.llm.base import ChatRequest, ChatResult, LLMFailure
 from trait.synthesize.passages import PassageJob, Settings, check_paragraph
 from trait.synthesize.prompts import Prompts
 from trait.synthesize.rounds import run_jobs

@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 from trait.build.stage import run_build
 from trait.config import config_from_dict
 from trait.io import read_jsonl, write_jsonl
+from trait.pipeline import arm_specs
 from trait.records import Doc, Passage
 from trait.steps import Step
 from trait.train.config import StageTrainConfig, TrainConfig
@@ -56,13 +57,16 @@ def test_run_train_two_stages_give_two_different_models(tmp_path):
         "build": {"seq_len": 32, "stage1_tokens": 256, "stage2_tokens": 128, "max_epochs": 4},
         "train": {"base_model": "tiny-random", "batch_size": 2, "save_steps": 10,
                   "stage1": {"learning_rate": 5e-3, "max_steps": 3}, "stage2": {"learning_rate": 1e-3}}})
-    select = Step(cfg.run_dir, "select", {"fixture": 1})
+    select = Step(cfg.run_dir, "select", {"fixture": 1}, outputs={"selected": "selected.jsonl.gz"})
     write_jsonl(select.start() / "selected.jsonl.gz", [Doc(id="g0", text="Selected page on algebra. " * 4)])
-    synth = Step(cfg.run_dir, "synthesize", {"fixture": 1})
+    synth = Step(cfg.run_dir, "synthesize", {"fixture": 1}, outputs={"passages": "passages.jsonl"})
     write_jsonl(synth.start() / "passages.jsonl",
                 [Passage(id="p0", text="Problem: 2 + 2. Answer: 4. Lesson: add. " * 3, problem_ids=["q"],
                          tasks=["t"])])
-    step = run_train(cfg, run_build(cfg, select, synth))
+    [arm] = arm_specs(cfg, ["trait_two_stage"])
+    built = run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
+                      seed=cfg.seed, select=select, synth=synth)
+    step = run_train(arm, cfg.train, built, run_dir=cfg.run_dir, seed=cfg.seed)
     s = step.summary()
     m1, m2 = s["models"]["stage1"], s["models"]["stage2"]
     assert s["final_model"] == m2 and m1 != m2
@@ -80,7 +84,8 @@ def test_save_and_log_intervals_do_not_change_the_train_step(tmp_path):
     def step(**train):
         cfg = config_from_dict({"runs_dir": str(tmp_path), "data": {"seed_corpus": ["s.jsonl"],
                                 "general_corpus": ["g.jsonl"]}, "train": train})
-        return train_step(cfg, Step(tmp_path, "build", {"x": 1})).hash
+        [arm] = arm_specs(cfg, ["trait_two_stage"])
+        return train_step(arm, cfg.train, Step(tmp_path, "build", {"x": 1}), run_dir=cfg.run_dir, seed=0).hash
 
     assert step(save_steps=5, logging_steps=3) == step()  # a rerun with new intervals resumes the same run
     assert step(stage1={"learning_rate": 1e-3}) != step()

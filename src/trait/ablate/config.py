@@ -1,20 +1,17 @@
-"""Settings of the ablation: which arms of the paper's comparison to run."""
+"""Settings of the ablation: which arms of the comparison to run (the arms themselves: ``trait.arms``)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field, model_validator
 
-from pydantic import Field
-
+from trait.arms import BUILTIN_NAMES, ArmSpec
 from trait.schema import Section
 
-Arm = Literal["base", "cpt_seed", "cpt_selected", "synthetic_only", "trait_two_stage", "trait_one_stage"]
-ALL_ARMS: list[Arm] = ["base", "cpt_seed", "cpt_selected", "synthetic_only", "trait_two_stage",
-                       "trait_one_stage"]
+ALL_ARMS: list[str] = list(BUILTIN_NAMES)
 
 
 class AblateConfig(Section):
-    """Every trained arm sees the same number of tokens: build.stage1_tokens + build.stage2_tokens.
+    """Every trained built-in arm sees the same number of tokens: build.stage1_tokens + build.stage2_tokens.
 
     - base: the base model, untrained.
     - cpt_seed: plain CPT on the seed in-domain corpus (+ general replay).
@@ -24,4 +21,23 @@ class AblateConfig(Section):
     - trait_one_stage: the same data as two-stage, shuffled together into one stage.
     """
 
-    arms: list[Arm] = Field(default_factory=lambda: list(ALL_ARMS))
+    arms: list[str] = Field(default_factory=lambda: list(ALL_ARMS),
+                            description=f"Built-in arms to run ({', '.join(BUILTIN_NAMES)}) and/or names of "
+                            "custom_arms; custom arms not named here run after them.")
+    custom_arms: list[ArmSpec] = Field(
+        default_factory=list, description="Arms of your own: {name, description, stages: [{name, tokens, mix, "
+        "schedule}]}; see trait.arms for the format.")
+
+    @model_validator(mode="after")
+    def _names(self) -> AblateConfig:
+        custom = [a.name for a in self.custom_arms]
+        if clash := sorted(set(custom) & set(BUILTIN_NAMES)) or sorted({n for n in custom if custom.count(n) > 1}):
+            raise ValueError(f"custom_arms: names must be new and unique (clash: {', '.join(clash)})")
+        if unknown := [a for a in self.arms if a not in BUILTIN_NAMES and a not in custom]:
+            raise ValueError(f"arms: unknown arm {unknown[0]!r} (built-in: {', '.join(BUILTIN_NAMES)}; "
+                             f"custom: {', '.join(custom) or 'none'})")
+        return self
+
+    def arm_names(self) -> list[str]:
+        """The arms to run, in order: those named in ``arms``, then custom arms not named there."""
+        return list(self.arms) + [a.name for a in self.custom_arms if a.name not in self.arms]

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from trait.schema import Section
+from trait.schema import Section, knob
 
 
 class BuildConfig(Section):
@@ -29,4 +29,4 @@ class BuildConfig(Section):
         "tokenising a huge general corpus costs in proportion to the budget, not the corpus.")
     separator_token: str | None = Field(
         None, description="Token appended after every document; None = the tokenizer's EOS token.")
-    num_proc: int = Field(1, ge=1, description="Processes for tokenising and packing (datasets.map).")
+    num_proc: int = knob(1, ge=1, description="Processes for tokenising and packing (datasets.map).")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from trait.build.budget import Want, allocate, choose_docs
+from trait.corpus import CorpusEntry
 from trait.errors import TraitError
 from trait.io import ReadStats, iter_docs, read_json, write_json
 from trait.steps import config_hash, fingerprint
@@ -30,7 +31,7 @@ class CorpusSource:
     or neither (share what is left, in proportion to the tokens the source has)."""
 
     name: str
-    paths: tuple[str, ...] = ()
+    paths: tuple[str | CorpusEntry, ...] = ()  # files, globs, folders or entries with their own keys
     texts: tuple[str, ...] | None = None
     tokens: int | None = None
     fraction: float | None = None
@@ -43,7 +44,7 @@ class CorpusSource:
     on_bad_record: str = "skip"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "paths", tuple(str(p) for p in self.paths))
+        object.__setattr__(self, "paths", tuple(p if isinstance(p, CorpusEntry) else str(p) for p in self.paths))
         object.__setattr__(self, "exclude", tuple(str(p) for p in self.exclude))
         if self.texts is not None:
             object.__setattr__(self, "texts", tuple(self.texts))

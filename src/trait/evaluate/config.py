@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from trait.schema import Section
+from trait.schema import Section, knob
 
 
 class EvaluateConfig(Section):
@@ -23,7 +23,7 @@ class EvaluateConfig(Section):
     perplexity_max_tokens_per_doc: int | None = Field(
         2048, ge=8, description="Truncate each general document to bound CPU time (None = whole document).")
     max_length: int = Field(1024, ge=16, description="Longest prompt + solution scored for the task loss.")
-    batch_size: int = Field(4, ge=1)
+    batch_size: int = knob(4, ge=1, description="Items per forward pass (scores agree across batch sizes up to float rounding).")
     bootstrap_iters: int = Field(1000, ge=0, description="Resamples for loss / perplexity CIs (0 = no CI).")
     confidence: float = Field(0.95, gt=0.0, lt=1.0)
     backend: Literal["hf", "local-completions"] = Field(

@@ -13,8 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from trait.answers import final_answer
 from trait.errors import TraitError
-from trait.evaluate import scoring
 from trait.evaluate.config import EvaluateConfig
 from trait.evaluate.lmeval_tasks import GeneratedTasks, task_manager
 from trait.io import write_jsonl
@@ -40,7 +40,7 @@ def _sample_row(task: str, s: dict[str, Any]) -> dict[str, Any]:
     doc = s["doc"]
     return {"task": task, "id": doc.get("id"), "question": doc.get("question"), "gold": doc.get("answer"),
             "prompt": s["arguments"][0][0] if s.get("arguments") else None, "generation": generation,
-            "extracted": scoring.extract_answer(generation),
+            "extracted": final_answer(generation),
             **{m: s[m] for m in s.get("metrics", []) if m in s}}
 
 

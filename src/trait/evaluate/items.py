@@ -22,16 +22,9 @@ def choose(problems: list[Problem], limit: int | None, seed: int) -> list[Proble
     return ranked if limit is None else ranked[:limit]
 
 
-def has_split(spec: TaskSpec, split: Split) -> bool:
-    """Whether the spec defines that split at all (a train-only task has no test items to score)."""
-    if spec.split_field is not None or spec.holdout_fraction is not None:
-        return True
-    return (spec.train if split == "train" else spec.test) is not None
-
-
 def eval_items(spec: TaskSpec, split: Split, limit: int | None, seed: int) -> list[Problem]:
     """Items of ``split`` that have a gold answer, chosen deterministically (file errors raise)."""
-    if not has_split(spec, split):
+    if spec.split_file(split) is None:  # e.g. a train-only task: no test items to score
         return []
     problems = [p for p in load_problems(spec, split) if p.answer is not None]
     return choose(problems, limit, seed)

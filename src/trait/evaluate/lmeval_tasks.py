@@ -2,9 +2,9 @@
 
 Each task becomes ``trait_<name>.yaml`` over local jsonl files (``dataset_path: json`` with
 ``dataset_kwargs.data_files``, the way lm-eval loads any local dataset): ``test.jsonl`` holds the
-chosen held-out items, ``train.jsonl`` the few-shot pool. Scoring lives in ``utils.py`` beside the
-YAMLs (a verbatim copy of ``trait.evaluate.scoring``), so the folder also runs with the plain
-``lm_eval --include_path <folder>`` command line.
+chosen held-out items, ``train.jsonl`` the few-shot pool. Scoring lives in ``utils.py`` and
+``answers.py`` beside the YAMLs (verbatim copies of ``trait.evaluate.scoring`` and ``trait.answers``),
+so the folder also runs with the plain ``lm_eval --include_path <folder>`` command line.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
+from trait import answers
 from trait.config import TraitConfig
 from trait.evaluate import scoring
-from trait.evaluate.items import eval_items, has_split
+from trait.evaluate.items import eval_items
 from trait.io import atomic_open, write_json, write_jsonl
 from trait.records import Problem
 from trait.tasks import TaskSpec
@@ -83,7 +84,7 @@ def _one_task(spec: TaskSpec, cfg: TraitConfig, folder: Path) -> TaskInfo | str:
     ev = cfg.evaluate
     if not spec.has_answers:
         return "no answer_field: nothing to score"
-    if not has_split(spec, "test"):
+    if spec.split_file("test") is None:
         return "no test split (give test:, split_field or holdout_fraction)"
     test = eval_items(spec, "test", ev.limit, cfg.seed)
     if not test:
@@ -110,7 +111,7 @@ def _one_task(spec: TaskSpec, cfg: TraitConfig, folder: Path) -> TaskInfo | str:
 
 
 def write_lmeval_tasks(cfg: TraitConfig, folder: Path) -> GeneratedTasks:
-    """Write one lm-eval task per scorable task spec (+ utils.py and tasks.json) into ``folder``."""
+    """Write one lm-eval task per scorable task spec (+ utils.py, answers.py, tasks.json) into ``folder``."""
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     out = GeneratedTasks(folder=folder)
@@ -121,9 +122,10 @@ def write_lmeval_tasks(cfg: TraitConfig, folder: Path) -> GeneratedTasks:
             info(f"[yellow]evaluate: task {spec.name} skipped: {result}[/yellow]")
         else:
             out.tasks[spec.name] = result
-    tmp = folder / ".utils.py.tmp"
-    shutil.copyfile(scoring.__file__, tmp)
-    tmp.replace(folder / "utils.py")
+    for source, name in ((answers.__file__, "answers.py"), (scoring.__file__, "utils.py")):
+        tmp = folder / f".{name}.tmp"
+        shutil.copyfile(source, tmp)
+        tmp.replace(folder / name)
     write_json(folder / "tasks.json", {"tasks": {k: asdict(v) for k, v in out.tasks.items()},
                                        "skipped": out.skipped})
     return out

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from trait.config import TraitConfig
+from trait.corpus import describe
 from trait.errors import TraitError
 from trait.evaluate.nll import IGNORE, score_sequences
 from trait.evaluate.stats import bootstrap_ratio
@@ -48,7 +49,8 @@ def perplexity(cfg: TraitConfig, model, tok, out_dir: Path) -> dict[str, Any] | 
         if ev.perplexity_max_docs is not None and len(docs) >= ev.perplexity_max_docs:
             break
     if not docs:
-        raise TraitError(f"data.heldout_general: no usable documents in {', '.join(cfg.data.heldout_general)}")
+        raise TraitError(f"data.heldout_general: no usable documents in {describe(cfg.data.heldout_general)}; "
+                         + stats.why_unusable("data.heldout_general"))
     start = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
     seqs, owner = [], []
     for d_i, doc in enumerate(docs):

@@ -31,7 +31,7 @@ def _model_files(model_path: Path) -> list[str]:
 # Settings each part depends on: changing a perplexity setting must not re-run lm-eval, and the
 # on/off switches (downstream, task_loss, general_ability) invalidate nothing.
 PART_KEYS = {
-    "lmeval": ["num_fewshot", "fewshot_pool", "limit", "max_gen_tokens", "batch_size", "backend", "base_url",
+    "lmeval": ["num_fewshot", "fewshot_pool", "limit", "max_gen_tokens", "backend", "base_url",
                "api_model", "device", "dtype"],
     "task_loss": ["task_loss_limit", "max_length", "bootstrap_iters", "confidence", "device", "dtype"],
     "perplexity": ["perplexity_max_docs", "perplexity_context", "perplexity_stride",
@@ -46,20 +46,22 @@ def eval_fingerprint(cfg: TraitConfig, model_path: Path, part: str) -> str:
         data = {"heldout": fingerprint(cfg.data.heldout_general), "text_key": cfg.data.text_key,
                 "id_key": cfg.data.id_key, "on_bad_record": cfg.data.on_bad_record}
     else:
-        data = {"tasks": cfg.tasks, "files": fingerprint([p for t in cfg.tasks for p in (t.train, t.test) if p])}
+        data = {"tasks": cfg.tasks, "files": fingerprint([p for t in cfg.tasks for p in t.files])}
     return config_hash({"part": part, "settings": {k: ev[k] for k in PART_KEYS[part]}, "seed": cfg.seed,
                         "data": data, "model": fingerprint(_model_files(model_path))})
 
 
-def _cached(out_dir: Path, part: str, fp: str, compute) -> Any:
-    """The saved result of ``part`` when its fingerprint matches, else compute and save it."""
-    path = out_dir / "parts" / f"{part}.json"
-    if path.exists():
-        saved = read_json(path)
-        if saved.get("fingerprint") == fp:
-            return saved["result"]
-    result = compute()
-    write_json(path, {"fingerprint": fp, "result": result})
+def _cached(cache_dir: Path, out_dir: Path, part: str, fp: str, compute) -> Any:
+    """The saved result of ``part`` when one with this fingerprint exists, else compute and save it.
+    Results live in the run's cache, outside any step folder: a new evaluate step (another setting of
+    another part) still finds them. A copy goes into the step folder, which records what it used."""
+    cached = Path(cache_dir) / f"{part}-{fp}.json"
+    if cached.exists():
+        result = read_json(cached)["result"]
+    else:
+        result = compute()
+        write_json(cached, {"fingerprint": fp, "result": result})
+    write_json(out_dir / "parts" / f"{part}.json", {"fingerprint": fp, "result": result})
     return result
 
 
@@ -114,9 +116,10 @@ def evaluate_model(cfg: TraitConfig, model_path: Path, name: str, out_dir: Path)
         info(f"evaluate {name}: perplexity on held-out general text")
         return perplexity(cfg, *model_and_tok(), out_dir)
 
-    lm = _cached(out_dir, "lmeval", eval_fingerprint(cfg, model_path, "lmeval"), lmeval) if ev.downstream else {}
-    tl = _cached(out_dir, "task_loss", eval_fingerprint(cfg, model_path, "task_loss"), losses) if ev.task_loss else {}
-    pp = _cached(out_dir, "perplexity", eval_fingerprint(cfg, model_path, "perplexity"), ppl) if ev.general_ability else None
+    cache = cfg.run_dir / "cache" / "eval"
+    lm = _cached(cache, out_dir, "lmeval", eval_fingerprint(cfg, model_path, "lmeval"), lmeval) if ev.downstream else {}
+    tl = _cached(cache, out_dir, "task_loss", eval_fingerprint(cfg, model_path, "task_loss"), losses) if ev.task_loss else {}
+    pp = _cached(cache, out_dir, "perplexity", eval_fingerprint(cfg, model_path, "perplexity"), ppl) if ev.general_ability else None
     rows = _rows(name, lm, tl, pp, ev.confidence)
     write_table(out_dir, rows)
     return rows

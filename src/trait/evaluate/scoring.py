@@ -1,23 +1,33 @@
-"""Answer extraction and scoring for generated solutions (exact match + math-verify equivalence).
+"""lm-eval glue: the prompt and target format, stop sequences, and the per-sample metrics hook.
 
-This module is also copied verbatim beside the generated lm-eval task YAMLs as ``utils.py`` (the
-YAMLs reference it with ``!function utils.process_results``), so it must import nothing from
-``trait``: the generated folder then runs with plain ``lm_eval --include_path`` too.
+Whether an answer is right is decided by ``trait.answers``. The generated task folder holds a copy
+of this file as ``utils.py`` (the YAMLs name ``!function utils.process_results``) and of
+``answers.py`` beside it, so the folder also runs with a plain ``lm_eval --include_path``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+
+def _beside(name: str):
+    """The module ``<name>.py`` next to this file, loaded by path (lm-eval loads utils.py that way too)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(f"trait_lmeval_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+if __package__:  # imported as trait.evaluate.scoring
+    from trait import answers
+else:  # the utils.py copy: its own answers.py, so the folder needs no trait install
+    answers = _beside("answers")
 
 PROMPT_TEMPLATE = "Question: {question}\nAnswer:"
 STOP_SEQUENCES = ["Question:", "\n\n", "<|im_end|>", "<|endoftext|>", "</s>"]
-
-_NUMBER = r"-?\$?\s?\d[\d,]*(?:\.\d+)?(?:/\d+)?"
-_HASHES = re.compile(r"####\s*(" + _NUMBER + r"|\S+)")
-_ANSWER_IS = re.compile(r"[Tt]he (?:final )?answer is[:\s]*\$?\\?(?:boxed\{)?\s*(" + _NUMBER + r")")
-_BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
-_ANY_NUMBER = re.compile(_NUMBER)
 
 
 def format_target(answer: str, solution: str | None = None) -> str:
@@ -26,51 +36,12 @@ def format_target(answer: str, solution: str | None = None) -> str:
     return f"{solution.strip()}\n{final}" if solution and solution.strip() else final
 
 
-def extract_answer(text: str) -> str | None:
-    """The model's final answer: '#### x', then 'The answer is x', then \\boxed{x}, then the last number."""
-    for pattern in (_HASHES, _ANSWER_IS, _BOXED):
-        m = pattern.search(text)
-        if m:
-            return m.group(1).strip()
-    numbers = _ANY_NUMBER.findall(text)
-    return numbers[-1].strip() if numbers else None
-
-
-def normalize_answer(ans: str) -> str:
-    """Canonical string of an answer: no $, commas, spaces or trailing period; '72.0' -> '72'."""
-    s = ans.strip().replace(",", "").replace("$", "").replace(" ", "").rstrip(".")
-    try:
-        value = float(s)
-    except ValueError:
-        return s.lower()
-    if value.is_integer():
-        return str(int(value))
-    return repr(value)
-
-
-def exact_match(pred: str | None, gold: str) -> bool:
-    return pred is not None and normalize_answer(pred) == normalize_answer(gold)
-
-
-def math_equivalent(pred: str | None, gold: str) -> bool:
-    """Symbolic / numeric equivalence by math-verify (1/2 == 0.5); False when either side does not parse."""
-    if pred is None:
-        return False
-    from math_verify import parse, verify
-
-    try:
-        g, p = parse(gold), parse(pred)
-        return bool(g) and bool(p) and bool(verify(g, p))
-    except Exception:  # noqa: BLE001 - math-verify raises on unparsable input: that is simply "wrong"
-        return False
-
-
 def score(generation: str, gold: str, checker: str = "math") -> dict[str, int]:
-    """Per-sample metrics; math tasks also get ``math_verify``."""
-    pred = extract_answer(generation)
-    out = {"exact_match": int(exact_match(pred, gold))}
+    """Per-sample metrics; math tasks also get ``math_verify`` (exact, symbolic or numeric equality)."""
+    pred = answers.final_answer(generation)
+    out = {"exact_match": int(answers.exact_match(pred, gold))}
     if checker == "math":
-        out["math_verify"] = int(exact_match(pred, gold) or math_equivalent(pred, gold))
+        out["math_verify"] = int(answers.math_equal(pred, gold))
     return out
 
 

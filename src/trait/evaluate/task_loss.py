@@ -15,7 +15,7 @@ from typing import Any
 from trait.config import TraitConfig
 from trait.errors import TraitError
 from trait.evaluate import scoring
-from trait.evaluate.items import eval_items, has_split
+from trait.evaluate.items import eval_items
 from trait.evaluate.nll import IGNORE, score_sequences
 from trait.evaluate.stats import bootstrap_ratio
 from trait.io import write_jsonl
@@ -37,7 +37,7 @@ def task_loss(cfg: TraitConfig, model, tok, out_dir: Path) -> dict[str, dict[str
     out: dict[str, dict[str, Any]] = {}
     pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
     for spec in cfg.tasks:
-        if not spec.has_answers or not has_split(spec, "test"):
+        if not spec.has_answers or spec.split_file("test") is None:
             continue
         items = eval_items(spec, "test", ev.task_loss_limit, cfg.seed)
         if not items:

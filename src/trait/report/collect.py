@@ -1,6 +1,8 @@
 """Gather what a run produced (step summaries, samples, logs) into plain data for the page.
 
-Only completed steps are read (``trait.steps.latest``), so a report never shows half-written work.
+Only the steps of the run's last command are read (``<run>/last.json``, written by the step engine),
+and only once complete: the report shows exactly the run that produced its table, never folders left
+by earlier configs, and never half-written work.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trait.io import iter_docs, iter_rows, read_json, read_jsonl
+from trait.io import iter_docs, iter_rows, read_json
 from trait.report import plots
-from trait.steps import latest
+from trait.steps import last_steps, latest
 
 MAX_HIST = 200_000
 SNIPPET = 1500
@@ -24,11 +26,11 @@ SELECT_KEYS = ("method", "docs_scored", "kept", "kept_before_dedup", "rule", "ke
 CLASSIFIER_KEYS = ("roc_auc", "precision", "recall", "f1", "n_train", "n_heldout")
 JUDGE_KEYS = ("domain", "precision", "kept.ci95", "kept.judged", "kept.unanswered", "dropped.in_domain_rate",
               "dropped.ci95", "dropped.judged", "recall_estimate", "agreement_with_labels.accuracy",
-              "agreement_with_labels.answered", "llm.model", "llm.sent", "llm.cache_hits")
+              "agreement_with_labels.answered", "llm.model", "llm.calls", "llm.cache_hits")
 SYNTH_KEYS = ("passages", "planned", "rejected", "rejection_rate", "agreement.first_try",
               "agreement.after_regeneration", "cross_task_fraction", "problems", "prompt_hash", "wall_s")
-LLM_KEYS = ("backend", "model", "requests", "cache_hits", "sent", "failed", "failure_reasons", "retries",
-            "prompt_tokens", "completion_tokens", "cost_usd")
+LLM_KEYS = ("backend", "model", "requests", "calls", "cache_hits", "sent", "failed", "failure_reasons",
+            "retries", "prompt_tokens", "completion_tokens", "cost_usd")
 
 
 def pick(d: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -41,6 +43,12 @@ def pick(d: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
         if node is not None:
             out[key] = node
     return out
+
+
+def _output(step_dir: Path, name: str, default: str) -> Path:
+    """A file the step declared (``config.json`` outputs)."""
+    outputs = read_json(step_dir / "config.json").get("outputs") or {}
+    return step_dir / outputs.get(name, default)
 
 
 def _summary(run_dir: Path, stage: str) -> tuple[Path | None, dict[str, Any]]:
@@ -72,12 +80,12 @@ def selection(run_dir: Path) -> dict[str, Any] | None:
         if values:
             out["plots"].append(plots.histogram(values, title="Domain score of the general corpus",
                                                 xlabel="domain score", threshold=choose.get("threshold")))
-    selected = choose_dir / "selected.jsonl.gz"
+    selected = _output(choose_dir, "selected", "selected.jsonl.gz")
     if selected.exists():
         docs = sorted(itertools.islice(iter_docs([selected]), 2000), key=lambda d: -d.scores.get("domain", 0))
         out["kept_examples"] = [{"title": d.meta.get("title", d.id), "score": f"{d.scores.get('domain', 0):.3f}",
                                  "text": d.text[:SNIPPET]} for d in docs[:6]]
-    samples = choose_dir / "dropped_samples.json"
+    samples = _output(choose_dir, "dropped_samples", "dropped_samples.json")
     if samples.exists():
         for reason, docs in read_json(samples).items():
             for d in docs[:3]:
@@ -92,7 +100,7 @@ def synthesis(run_dir: Path) -> dict[str, Any] | None:
         return None
     llm = s.get("llm", {})
     examples = []
-    passages = path / "passages.jsonl"
+    passages = _output(path, "passages", "passages.jsonl")
     if passages.exists():
         for _, p in itertools.islice(iter_rows(passages), 3):
             examples.append({"title": f"{p.get('id')} — tasks: {', '.join(p.get('tasks', []))}",
@@ -101,9 +109,10 @@ def synthesis(run_dir: Path) -> dict[str, Any] | None:
 
 
 def loss_plots(run_dir: Path) -> list[str]:
-    """One plot per trained model: all loss logs of the run's train steps."""
+    """One plot per trained model: the loss logs of the last command's train steps."""
     curves: dict[str, tuple[list[float], list[float]]] = {}
-    for f in sorted(glob.glob(str(run_dir / "train*" / "**" / "loss*.jsonl"), recursive=True)):
+    train_dirs = [Path(s["path"]) for s in last_steps(run_dir) if s["stage"].startswith("train")]
+    for f in sorted(f for d in train_dirs for f in glob.glob(str(d / "**" / "loss*.jsonl"), recursive=True)):
         rel = Path(f).relative_to(run_dir)
         name = f"{rel.parts[0].rsplit('-', 1)[0]}/{Path(f).parent.name}"
         xs, ys = [], []
@@ -118,20 +127,18 @@ def loss_plots(run_dir: Path) -> list[str]:
 
 def collect(run_dir: Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
-    _, build = _summary(run_dir, "build")
-    _, train = _summary(run_dir, "train")
     _, ablation = _summary(run_dir, "ablate")
-    eval_dir, evaluation = _summary(run_dir, "evaluate")
-    eval_rows = read_jsonl(eval_dir / "results.jsonl") if evaluation and eval_dir is not None else []
-    steps = sorted((p.stem, read_json(p)["path"]) for p in (run_dir / "latest").glob("*.json")) \
-        if (run_dir / "latest").exists() else []
+    _, evaluation = _summary(run_dir, "evaluate")  # ``trait run``: the base model and TRAIT's, joined
+    joined = ablation or evaluation
+    eval_rows = [r for r in evaluation.get("rows", []) if r["task"] != "avg"] if evaluation else []
+    steps = [(s["stage"], s["hash"], s.get("status", ""), Path(s["path"]).name) for s in last_steps(run_dir)]
     from trait.report.tables import ablation_view, results_view
 
     return {"run": run_dir.name, "run_dir": str(run_dir),
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "selection": selection(run_dir), "synthesis": synthesis(run_dir),
-            "build": (ablation.get("mixes") if ablation else None) or build.get("mix"),
-            "training": (ablation.get("training") if ablation else None) or train.get("stages"), "loss_plots": loss_plots(run_dir),
+            "build": joined.get("mixes") if joined else None,
+            "training": joined.get("training") if joined else None, "loss_plots": loss_plots(run_dir),
             "ablation": ablation_view(ablation) if ablation else None,
             "verdict": ablation.get("verdict") if ablation else None,
             "results": results_view(eval_rows) if eval_rows else None,

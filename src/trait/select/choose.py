@@ -18,19 +18,21 @@ from typing import Any
 import numpy as np
 
 from trait.config import TraitConfig
+from trait.corpus import path_identity
 from trait.errors import BadInputError
 from trait.io import ReadStats, iter_docs, write_json, write_jsonl
 from trait.records import Doc
 from trait.select.decontam import ContaminationIndex
 from trait.select.dedup import ExactDedup, lsh_params, minhash_dedup
 from trait.steps import Step, fingerprint
-from trait.tasks import TaskSpec, iter_problems
+from trait.tasks import iter_problems
 from trait.ui import info, progress
 
 REASONS = ("low_quality", "below_threshold", "exact_duplicate", "near_duplicate", "contaminated")
 SAMPLES_PER_REASON = 5
 SAMPLE_CHARS = 300
 SELECTED = "selected.jsonl.gz"
+OUTPUTS = {"selected": SELECTED, "dropped_samples": "dropped_samples.json"}  # the step's declared files
 
 
 def score_shards(score_step: Step) -> list[str]:
@@ -41,13 +43,6 @@ def score_shards(score_step: Step) -> list[str]:
     if not paths:
         raise BadInputError(f"{score_step.path / 'scores'}: no score shards (*.jsonl.gz) to choose from")
     return paths
-
-
-def _test_file(spec: TaskSpec) -> str | None:
-    """The file a task's test split is read from (one shared file when the split is by field/hash)."""
-    if spec.split_field or spec.holdout_fraction is not None:
-        return spec.train or spec.test
-    return spec.test
 
 
 def labelled_precision(labels_path: str, score_paths: list[str], selected: Path) -> dict[str, Any]:
@@ -68,34 +63,39 @@ def choose_settings(cfg: TraitConfig) -> dict[str, Any]:
     sel = cfg.select
     tasks = []
     for spec in cfg.tasks:
-        test = _test_file(spec)
+        test = spec.split_file("test")
         if test:
-            tasks.append({"spec": spec.model_dump(mode="json", exclude={"description", "checker", "eval_only"}),
-                          "test_file": fingerprint([test])[0]})
+            # what decides the test items' text; the test file itself is fingerprinted below
+            tasks.append({"spec": spec.model_dump(mode="json", exclude={"description", "checker", "eval_only",
+                                                                         "train"}),
+                          "test_file": path_identity(test)})
     return {"threshold": sel.threshold, "keep_fraction": sel.keep_fraction,
             "quality_scorer": sel.quality.scorer, "quality_min_score": sel.quality.min_score,
             "dedup": sel.dedup, "decontaminate": sel.decontaminate,
             "tasks": tasks if sel.decontaminate.enabled else [], "seed": cfg.seed,
+            "on_bad_record": cfg.data.on_bad_record if sel.decontaminate.enabled else None,
             "labels": fingerprint([sel.labels])[0] if sel.labels else None}
 
 
 def run_choose(cfg: TraitConfig, score_step: Step, classify_step: Step | None = None) -> Step:
     """The versioned choose step; skipped when an identical one (same settings, same scores) is done."""
-    step = Step(cfg.run_dir, "choose", choose_settings(cfg), deps=(score_step,))
-    if step.done:
-        info(f"choose: up to date ({step.path})")
-        return step
-    out = step.start()
+    return choose_step(cfg, score_step).run(lambda out: _choose_step(cfg, score_step, classify_step, out))
+
+
+def choose_step(cfg: TraitConfig, score_step: Step) -> Step:
+    return Step(cfg.run_dir, "choose", choose_settings(cfg), deps=(score_step,), outputs=OUTPUTS)
+
+
+def _choose_step(cfg: TraitConfig, score_step: Step, classify_step: Step | None, out: Path) -> dict[str, Any]:
     summary = choose(cfg, score_shards(score_step), out)
     summary["method"] = cfg.select.method
     if cfg.select.labels:
         summary["general_precision"] = labelled_precision(cfg.select.labels, score_shards(score_step),
-                                                          out / "selected.jsonl.gz")
+                                                          out / SELECTED)
     if classify_step is not None and classify_step.done and (classify_step.path / "summary.json").exists():
         summary["classifier"] = classify_step.summary()
-    step.complete(summary)
     _print_summary(summary)
-    return step
+    return summary
 
 
 # ---- the two passes ------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def choose(cfg: TraitConfig, paths: list[str], out: Path) -> dict[str, Any]:
 
     kept = write_jsonl(out / SELECTED, decontaminate())
     candidates.unlink(missing_ok=True)
-    write_json(out / "dropped_samples.json", log.samples)
+    write_json(out / OUTPUTS["dropped_samples"], log.samples)
     bands, rows = lsh_params(sel.dedup.minhash_threshold, sel.dedup.num_perm)
     return {"docs_scored": len(domain), "kept": kept, "dropped_by_reason": log.counts,
             "tokens_kept": tokens,

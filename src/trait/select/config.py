@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from trait.schema import DataPath, Section
+from trait.schema import DataPath, Section, knob
 
 
 class ClassifierConfig(Section):
@@ -57,17 +57,18 @@ class ExecutorConfig(Section):
     more tasks than input files leaves the extra tasks idle. Finished tasks are never redone.
     """
 
-    kind: Literal["local", "slurm", "ray"] = "local"
+    kind: Literal["local", "slurm", "ray"] = knob("local", description="Where the tasks run; a run started "
+                                                  "locally can be finished on Slurm (not hashed).")
     tasks: int = Field(1, ge=1, description="Shards of the input (by file); the output has one shard per task.")
-    workers: int = Field(1, ge=1, description="Tasks run at once (local: processes; slurm/ray: array/actor limit).")
-    batch_size: int = Field(1000, ge=1, description="Docs scored per call (fastText/embedding batches).")
-    slurm_partition: str | None = None
-    slurm_time: str = "04:00:00"
-    slurm_cpus_per_task: int = Field(1, ge=1)
-    slurm_mem_per_cpu_gb: float = Field(2.0, gt=0)
-    slurm_env_command: str | None = Field(None, description="Shell line run before each Slurm task (e.g. activate a venv).")
-    ray_cpus_per_task: int = Field(1, ge=1)
-    ray_mem_per_cpu_gb: float = Field(2.0, gt=0)
+    workers: int = knob(1, ge=1, description="Tasks run at once (local: processes; slurm/ray: array/actor limit).")
+    batch_size: int = knob(1000, ge=1, description="Docs scored per call (fastText/embedding batches).")
+    slurm_partition: str | None = knob(None)
+    slurm_time: str = knob("04:00:00")
+    slurm_cpus_per_task: int = knob(1, ge=1)
+    slurm_mem_per_cpu_gb: float = knob(2.0, gt=0)
+    slurm_env_command: str | None = knob(None, description="Shell line run before each Slurm task (e.g. activate a venv).")
+    ray_cpus_per_task: int = knob(1, ge=1)
+    ray_mem_per_cpu_gb: float = knob(2.0, gt=0)
 
     @model_validator(mode="after")
     def _slurm_needs_partition(self) -> ExecutorConfig:
@@ -106,10 +107,10 @@ class EmbeddingConfig(Section):
         "logreg", description="logreg = logistic regression; centroid = cosine to in-domain minus out-domain centroid.")
     max_tokens: int = Field(256, ge=16, le=512, description="Tokens embedded per doc (truncation keeps CPU cost bounded).")
     max_chars: int = Field(3000, ge=100, description="Characters cut before tokenising (saves tokenizer time).")
-    batch_size: int = Field(32, ge=1)
+    batch_size: int = knob(32, ge=1)
     c: float = Field(1.0, gt=0, description="Inverse regularisation strength of the logistic regression.")
     heldout_fraction: float = Field(0.2, gt=0, lt=1)
-    cache_size: int = Field(200_000, ge=0, description="Embeddings kept in memory (bootstrap rounds re-score the same docs).")
+    cache_size: int = knob(200_000, ge=0, description="Embeddings kept in memory (bootstrap rounds re-score the same docs).")
 
 
 class BootstrapConfig(Section):

@@ -50,7 +50,12 @@ def resolve_embedding_model(name: str) -> Path:
 
 
 class Encoder:
-    """Batched, truncated, L2-normalised sentence embeddings with an in-memory cache by text hash."""
+    """Batched, truncated, L2-normalised sentence embeddings with an in-memory cache by text hash.
+
+    Texts that agree in their first ``max_chars`` characters are one cache entry. A text's embedding
+    does not depend on the batch it ran in beyond 1e-5 per component (padding reorders float sums),
+    so scores are compared with a tolerance, never with ``==``.
+    """
 
     def __init__(self, model_dir: Path, max_tokens: int, max_chars: int, batch_size: int,
                  cache_size: int) -> None:

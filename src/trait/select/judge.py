@@ -13,16 +13,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from trait.config import TraitConfig
 from trait.io import iter_docs, write_jsonl
+from trait.llm import CachedLLM, ChatResult, chat_request, make_llm
 from trait.records import Doc
 from trait.select.bootstrap import reservoir_sample
-from trait.select.choose import SELECTED, score_shards
+from trait.select.choose import score_shards
 from trait.select.precision import judged_precision, load_labels
 from trait.steps import Step, fingerprint
-from trait.synthesize.llm import CachedLLM, ChatResult, chat_request, make_llm
 from trait.ui import info
 
 PROMPT = ("Here is the beginning of a document.\n\n<document>\n{text}\n</document>\n\n"
@@ -79,12 +80,16 @@ def run_judge(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step | N
     """The judge step (None when ``select.judge.enabled`` is off); skipped when done with these settings."""
     if not cfg.select.judge.enabled:
         return None
-    step = Step(cfg.run_dir, "judge", judge_settings(cfg), deps=(score_step, choose_step))
-    if step.done:
-        info(f"judge: up to date ({step.path})")
-        return step
-    out = step.start()
-    kept_path = str(choose_step.path / SELECTED)
+    return judge_step(cfg, score_step, choose_step).run(lambda out: _judge(cfg, score_step, choose_step, out))
+
+
+def judge_step(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step:
+    return Step(cfg.run_dir, "judge", judge_settings(cfg), deps=(score_step, choose_step),
+                outputs={"judgements": "judgements.jsonl"})
+
+
+def _judge(cfg: TraitConfig, score_step: Step, choose_step: Step, out: Path) -> dict[str, Any]:
+    kept_path = str(choose_step.file("selected"))
     kept_ids = {d.id for d in iter_docs([kept_path], on_error="fail")}
     counts = {"kept": len(kept_ids), "dropped": 0}
 
@@ -112,7 +117,6 @@ def run_judge(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step | N
     summary = {**report, "domain": cfg.select.judge.domain, "totals": counts, "llm": stats}
     if cfg.select.labels:  # hand labels too: say how far the judge can be trusted
         summary["agreement_with_labels"] = agreement(judge, kept + drop, load_labels(cfg.select.labels))
-    step.complete(summary)
     agree = summary.get("agreement_with_labels")
     if agree and agree["answered"]:
         info(f"judge vs. hand labels: {agree['accuracy']:.0%} agreement on {agree['answered']} docs "
@@ -121,4 +125,4 @@ def run_judge(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step | N
          f"[{report['kept']['ci95'][0]:.2f}, {report['kept']['ci95'][1]:.2f}] on {report['kept']['judged']} kept docs; "
          f"in-domain among dropped {report['dropped']['in_domain_rate']:.3f}; "
          f"recall estimate {report['recall_estimate']:.2f}")
-    return step
+    return summary

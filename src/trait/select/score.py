@@ -27,8 +27,10 @@ from datatrove.pipeline.readers.base import BaseReader
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 from loguru import logger
 
+from trait.corpus import CorpusItem, resolve
 from trait.errors import TraitError
 from trait.io import OnError, ReadStats, dumps, gzip_writer, iter_docs, read_json, write_json
+from trait.procs import die_with_parent
 from trait.ui import progress
 
 SHARD_GLOB = "*.jsonl.gz"
@@ -47,21 +49,30 @@ def _route_trait_errors(record: dict[str, Any]) -> None:
 logger.configure(patcher=_route_trait_errors)
 
 
+def _in_pool_worker() -> bool:
+    import multiprocess  # datatrove's local executor pool (workers > 1)
+
+    return multiprocess.parent_process() is not None
+
+
 class CorpusReader(BaseReader):
     """Datatrove reader over ``trait.io.iter_docs``: skips are counted by reason (or one file:line
     error with ``on_error="fail"``) and saved per task to ``<stats_dir>/<rank>.json``."""
 
     name = "📖 trait corpus"
 
-    def __init__(self, paths: Sequence[str], stats_dir: str, *, text_key: str = "text",
+    def __init__(self, paths: Sequence[CorpusItem], stats_dir: str, *, text_key: str = "text",
                  id_key: str | None = "id", on_error: OnError = "skip") -> None:
         super().__init__(text_key=text_key, id_key=id_key or "id")
-        self.paths, self.stats_dir = [str(p) for p in paths], stats_dir
+        # Globs and folders expand once, here: every task shards the same sorted list of files.
+        self.paths, self.stats_dir = resolve(paths, text_key, id_key), stats_dir
         self.trait_id_key, self.on_error = id_key, on_error
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if data:
             yield from data
+        if _in_pool_worker():  # forked by datatrove's forkserver: die with it
+            die_with_parent()
         stats = ReadStats()
         shard = self.paths[rank::world_size]  # by file: a file is read by exactly one task
         for doc in iter_docs(shard, text_key=self.text_key, id_key=self.trait_id_key,
@@ -200,6 +211,9 @@ def make_executor(ex: Any, pipeline: list[PipelineStep], logging_dir: Path, job_
     if ex.kind == "local":
         from datatrove.executor import LocalPipelineExecutor
 
+        from trait.procs import children_die_with_this_process
+
+        children_die_with_this_process()  # a killed run leaves no worker or Manager behind
         return LocalPipelineExecutor(pipeline, **common)
     if ex.kind == "slurm":
         if not ex.slurm_partition:
@@ -281,13 +295,14 @@ def collect_summary(out_dir: Path) -> dict[str, Any]:
     stats = ReadStats()
     for p in sorted(glob(str(out_dir / "read_stats" / "*.json"))):
         d = read_json(p)
-        other = ReadStats(read=d["read"], examples=d["skip_examples"])
+        other = ReadStats(read=d["read"], examples=d["skip_examples"], files=d.get("files", []))
         other.skipped.update(d["skipped"])
         stats.merge(other)
     scored = sum(read_json(p)["scored"] for p in glob(str(out_dir / "progress" / "*.json")))
     shards = sorted(glob(str(out_dir / "scores" / SHARD_GLOB)))
     return {"docs_read": stats.read, "docs_scored": scored, "docs_skipped": sum(stats.skipped.values()),
-            "skipped": dict(stats.skipped), "skip_examples": stats.examples, "shards": len(shards)}
+            "skipped": dict(stats.skipped), "skip_examples": stats.examples, "shards": len(shards),
+            "files": sorted(stats.files, key=lambda f: f["path"])}
 
 
 def score_shards(out_dir: Path) -> list[str]:

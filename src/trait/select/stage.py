@@ -79,24 +79,35 @@ def sample_training_docs(cfg: TraitConfig) -> tuple[list[Doc], list[Doc], dict[s
     if cap is not None and len(positives) > cap:
         positives = rng.sample(positives, cap)
     if len(positives) < 2:
-        raise BadInputError(f"data.seed_corpus: need at least 2 usable seed documents (got {len(positives)})")
+        raise BadInputError(f"data.seed_corpus: need at least 2 usable seed documents (got {len(positives)}); "
+                            + seed_stats.why_unusable("data.seed_corpus"))
     k, negatives = len(positives), []
     for i, doc in enumerate(_docs(cfg, cfg.data.general_corpus, general_stats)):
         if i < k:
             negatives.append(doc)
         elif (j := rng.randrange(i + 1)) < k:
             negatives[j] = doc
+    if not negatives:
+        raise BadInputError("data.general_corpus: no usable documents; "
+                            + general_stats.why_unusable("data.general_corpus"))
     if len(negatives) < k:
         info(f"classify: general corpus has only {len(negatives)} docs for {k} seed docs: fewer negatives")
     return positives, negatives, {"seed_read": seed_stats.to_dict(), "general_read": general_stats.to_dict()}
 
 
+def classify_step(cfg: TraitConfig) -> Step:
+    return Step(cfg.run_dir, "classify", classify_settings(cfg))
+
+
+def score_step(cfg: TraitConfig, classify: Step) -> Step:
+    return Step(cfg.run_dir, "score", score_settings(cfg), deps=(classify,), outputs={"scores": "scores"})
+
+
 def run_classify(cfg: TraitConfig) -> Step:
-    step = Step(cfg.run_dir, "classify", classify_settings(cfg))
-    if step.done:
-        info(f"classify: up to date ({step.path})")
-        return step
-    out = step.start()
+    return classify_step(cfg).run(lambda out: _classify(cfg, out))
+
+
+def _classify(cfg: TraitConfig, out: Path) -> dict[str, Any]:
     positives, negatives, read = sample_training_docs(cfg)
     # The exact documents the scorer learned from (the texts themselves are in its train/held-out files).
     write_jsonl(out / "training_docs.jsonl", [{"label": label, "id": d.id, "source": d.source, "line": d.line}
@@ -109,26 +120,23 @@ def run_classify(cfg: TraitConfig) -> Step:
                                 cfg.select.bootstrap.sample_size, cfg.seed)
         trained = train_selection(cfg.select, [d.text for d in positives], [d.text for d in pool],
                                   out / "model", cfg.seed)
-        step.complete({"method": cfg.select.method, "scorer": trained.name,
-                       "scorer_dir": str(trained.out_dir.relative_to(out)), "selection": trained.summary,
-                       "metrics": trained.summary.get("heldout") or trained.summary.get("rounds", [{}])[-1].get(
-                           "heldout", {}), "n_positives": len(positives),
-                       "n_negatives": len(negatives), "n_general_pool": len(pool), **read})
-        return step
+        return {"method": cfg.select.method, "scorer": trained.name,
+                "scorer_dir": str(trained.out_dir.relative_to(out)), "selection": trained.summary,
+                "metrics": trained.summary.get("heldout") or trained.summary.get("rounds", [{}])[-1].get(
+                    "heldout", {}), "n_positives": len(positives),
+                "n_negatives": len(negatives), "n_general_pool": len(pool), **read}
     scorer = make_scorer(cfg.select.method, cfg.select)
     metrics = scorer.fit([d.text for d in positives], [d.text for d in negatives], out / "model", cfg.seed)
-    step.complete({"method": cfg.select.method, "metrics": metrics, "n_positives": len(positives),
-                   "n_negatives": len(negatives), **read})
-    return step
+    return {"method": cfg.select.method, "metrics": metrics, "n_positives": len(positives),
+            "n_negatives": len(negatives), **read}
 
 
 def run_score(cfg: TraitConfig, classify: Step) -> Step:
+    return score_step(cfg, classify).run(lambda out: _score(cfg, classify, out))
+
+
+def _score(cfg: TraitConfig, classify: Step, out: Path) -> dict[str, Any]:
     sel = cfg.select
-    step = Step(cfg.run_dir, "score", score_settings(cfg), deps=(classify,))
-    if step.done:
-        info(f"score: up to date ({step.path})")
-        return step
-    out = step.start()
     quality_dir = None
     if sel.quality.scorer == "model":
         from trait.select.quality import ModelQuality
@@ -156,10 +164,9 @@ def run_score(cfg: TraitConfig, classify: Step) -> Step:
         from trait.io import read_json
 
         summary["quality_model"] = read_json(quality_dir / "metrics.json")
-    step.complete(summary)
     info(f"score: {summary['docs_scored']} docs scored, {summary['docs_skipped']} skipped "
          f"{summary['skipped'] or ''} -> {out / 'scores'}")
-    return step
+    return summary
 
 
 def run_select(cfg: TraitConfig) -> Step:

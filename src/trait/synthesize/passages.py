@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from trait.answers import answers_match, extract_answer
+from trait.llm.base import ChatRequest, ChatResult, LLMFailure
 from trait.records import Passage, Problem
-from trait.synthesize.checker import answers_match, extract_answer
 from trait.synthesize.groups import Group
-from trait.synthesize.llm.base import ChatRequest, ChatResult, LLMFailure
 from trait.synthesize.prompts import Prompts
 from trait.tasks import TaskSpec
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from trait.errors import TraitError
-from trait.synthesize.llm.base import LLM, ProgressFn
+from trait.llm.base import LLM, ProgressFn
 from trait.synthesize.passages import PassageJob
 
 

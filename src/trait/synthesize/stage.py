@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from rich.progress import TextColumn
@@ -17,7 +18,7 @@ from trait.config import TraitConfig
 from trait.errors import ConfigError
 from trait.io import ReadStats, write_jsonl
 from trait.records import Passage, Problem
-from trait.steps import Step, fingerprint
+from trait.steps import Step, canonical, fingerprint
 from trait.synthesize.groups import make_groups
 from trait.synthesize.passages import PassageJob, Settings
 from trait.synthesize.prompts import PROMPTS_VERSION, Prompts
@@ -26,19 +27,20 @@ from trait.tasks import TaskSpec, load_problems
 from trait.ui import info, progress
 
 STAGE = "synthesize"
+OUTPUTS = {"passages": "passages.jsonl", "rejected": "rejected.jsonl"}  # the step's declared files
 
 
 def synthesis_tasks(cfg: TraitConfig) -> list[TaskSpec]:
     """Tasks whose training problems may seed passages (a train split, and not evaluation-only)."""
-    tasks = [t for t in cfg.tasks if t.train and not t.eval_only]
+    tasks = [t for t in cfg.tasks if t.split_file("train") and not t.eval_only]
     if not tasks:
         raise ConfigError("tasks: no task with a train split for synthesis (all are eval_only or test-only)")
     return tasks
 
 
 def llm_settings(cfg: TraitConfig) -> dict[str, Any]:
-    """The LLM section as hashed and recorded: the name of the key's variable, never a key, is dropped."""
-    return {k: v for k, v in cfg.llm.model_dump(mode="json").items() if "key" not in k}
+    """The LLM section as hashed and recorded: speed knobs and the key's variable name (never a key) dropped."""
+    return {k: v for k, v in canonical(cfg.llm).items() if "key" not in k}
 
 
 def synthesize_step(cfg: TraitConfig) -> Step:
@@ -46,17 +48,17 @@ def synthesize_step(cfg: TraitConfig) -> Step:
     tasks = synthesis_tasks(cfg)
     prompts = Prompts.from_overrides(cfg.synthesize.prompts)
     config = {"synthesize": cfg.synthesize, "llm": llm_settings(cfg), "seed": cfg.seed,
+              "on_bad_record": cfg.data.on_bad_record,  # 'fail' must not be served a run that skipped
               "prompts": {"version": PROMPTS_VERSION, "hash": prompts.hash},
-              "tasks": [{"spec": t, "files": fingerprint([t.train])} for t in tasks]}
-    return Step(cfg.run_dir, STAGE, config)
+              "tasks": [{"spec": t, "files": fingerprint([t.split_file("train")])} for t in tasks]}
+    return Step(cfg.run_dir, STAGE, config, outputs=OUTPUTS)
 
 
 def run_synthesize(cfg: TraitConfig) -> Step:
-    step = synthesize_step(cfg)
-    if step.done:
-        info(f"synthesize: up to date ({step.path})")
-        return step
-    step.start()
+    return synthesize_step(cfg).run(lambda out: _synthesize(cfg, out))
+
+
+def _synthesize(cfg: TraitConfig, out: Path) -> dict[str, Any]:
     t0 = time.time()
     sc = cfg.synthesize
     tasks = synthesis_tasks(cfg)
@@ -72,10 +74,10 @@ def run_synthesize(cfg: TraitConfig) -> Step:
     info(f"synthesize: {len(groups)} passages of {sc.problems_per_passage} problems from "
          f"{sum(map(len, problems.values()))} problems ({', '.join(f'{k} {len(v)}' for k, v in problems.items())})")
 
-    from trait.synthesize.llm import make_llm
+    from trait.llm import make_llm
 
     llm = make_llm(cfg.llm, cache_path=cfg.run_dir / "llm_cache.sqlite",
-                   failures_path=step.path / "llm_failures.jsonl")
+                   failures_path=out / "llm_failures.jsonl")
     finished: list[PassageJob] = []
     try:
         with progress(TextColumn("{task.fields[llm]}")) as bar:
@@ -98,15 +100,14 @@ def run_synthesize(cfg: TraitConfig) -> Step:
     finished.sort(key=lambda j: j.group.index)
     passages: list[Passage] = [j.passage() for j in finished if j.status == "accepted"]
     rejected = [j for j in finished if j.status == "rejected"]
-    write_jsonl(step.path / "passages.jsonl", passages)
-    write_jsonl(step.path / "rejected.jsonl", [j.rejection() for j in rejected[: sc.rejected_sample]])
+    write_jsonl(out / OUTPUTS["passages"], passages)
+    write_jsonl(out / OUTPUTS["rejected"], [j.rejection() for j in rejected[: sc.rejected_sample]])
     summary = summarize(finished, schedule_total=len(schedule), problems=problems, load_stats=load_stats,
                         llm_stats=llm_stats, prompts=prompts, wall_s=time.time() - t0)
-    step.complete(summary)
     info(f"synthesize: {summary['passages']} passages, rejection rate {summary['rejection_rate']:.1%}, "
          f"answer agreement {_pct(summary['agreement']['first_try'])} first try, "
-         f"{_pct(summary['agreement']['after_regeneration'])} after regeneration -> {step.path}")
-    return step
+         f"{_pct(summary['agreement']['after_regeneration'])} after regeneration -> {out}")
+    return summary
 
 
 def _load(tasks: list[TaskSpec], on_error) -> tuple[dict[str, list[Problem]], dict[str, Any]]:
@@ -170,6 +171,6 @@ def _pct(x: float | None) -> str:
 
 def _llm_line(stats: dict[str, Any]) -> str:
     """The live LLM counters beside the passage bar: what was new, what came from the cache."""
-    line = (f"hits {stats.get('cache_hits', 0)} · new {stats.get('completed', 0)} · failed {stats.get('failed', 0)}"
+    line = (f"hits {stats.get('cache_hits', 0)} · new {stats.get('fresh', 0)} · failed {stats.get('failed', 0)}"
             f" · tok {stats.get('prompt_tokens', 0)}+{stats.get('completion_tokens', 0)}")
     return line + (f" · ${stats['cost_usd']:.4f}" if stats.get("cost_usd") else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from trait.schema import Section
+from trait.schema import Section, knob
 
 
 class StageTrainConfig(Section):
@@ -23,11 +23,11 @@ class TrainConfig(Section):
     batch_size: int = Field(4, ge=1, description="Blocks per device per micro-batch.")
     grad_accum: int = Field(1, ge=1)
     bf16: bool = Field(False, description="bf16 autocast (CPU or GPU); weights and optimizer stay fp32.")
-    save_steps: int = Field(50, ge=1, description="Checkpoint every N optimizer steps (resume point after a crash).")
-    save_total_limit: int = Field(2, ge=1, description="Checkpoints kept per stage (oldest are deleted).")
-    logging_steps: int = Field(1, ge=1, description="Loss-log interval in optimizer steps.")
+    save_steps: int = knob(50, ge=1, description="Checkpoint every N optimizer steps (resume point after a crash).")
+    save_total_limit: int = knob(2, ge=1, description="Checkpoints kept per stage (oldest are deleted).")
+    logging_steps: int = knob(1, ge=1, description="Loss-log interval in optimizer steps.")
     max_grad_norm: float = Field(1.0, gt=0)
-    gradient_checkpointing: bool = False
-    dataloader_workers: int = Field(0, ge=0)
+    gradient_checkpointing: bool = knob(False, description="Recompute activations in the backward pass: less memory, same updates.")
+    dataloader_workers: int = knob(0, ge=0)
     stage1: StageTrainConfig = Field(default_factory=StageTrainConfig)
     stage2: StageTrainConfig = Field(default_factory=StageTrainConfig)

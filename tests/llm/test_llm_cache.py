@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from trait.errors import TraitError
-from trait.synthesize.llm import ChatRequest, ChatResult, ResultCache
+from trait.llm import ChatRequest, ChatResult, ResultCache
 
 
 def result(i: int) -> ChatResult:
@@ -72,8 +72,8 @@ def test_threads_write_concurrently(tmp_path):
 def test_processes_write_concurrently(tmp_path):
     script = textwrap.dedent("""
         import sys
-        from trait.synthesize.llm.base import ChatResult
-        from trait.synthesize.llm.cache import ResultCache
+        from trait.llm.base import ChatResult
+        from trait.llm.cache import ResultCache
         cache = ResultCache(sys.argv[1])
         for i in range(150):
             cache.put(f"{sys.argv[2]}-{i}", ChatResult(text=str(i)))

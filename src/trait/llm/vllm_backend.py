@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from trait.errors import TraitError
+from trait.llm.base import ChatRequest, ChatResult, LLMFailure, ProgressFn
+from trait.llm.config import LLMConfig
+from trait.llm.transformers_backend import request_seed
 from trait.models import resolve_model
-from trait.synthesize.config import LLMConfig
-from trait.synthesize.llm.base import ChatRequest, ChatResult, LLMFailure, ProgressFn
-from trait.synthesize.llm.transformers_backend import request_seed
 
 CHUNK = 512  # requests per ``chat`` call: big enough to keep the GPU full, small enough to checkpoint often
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from trait.errors import TraitError
+from trait.llm.base import ChatRequest, ChatResult, LLMFailure, ProgressFn
+from trait.llm.config import LLMConfig
 from trait.models import resolve_model
-from trait.synthesize.config import LLMConfig
-from trait.synthesize.llm.base import ChatRequest, ChatResult, LLMFailure, ProgressFn
 
 STOP_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")  # chat-turn ends of common templates
 

@@ -7,8 +7,8 @@ import importlib.util
 import pytest
 
 from trait.errors import TraitError
-from trait.synthesize.config import LLMConfig
-from trait.synthesize.llm import ChatResult, LLMFailure, chat_request, make_backend, make_llm
+from trait.llm import ChatResult, LLMFailure, chat_request, make_backend, make_llm
+from trait.llm.config import LLMConfig
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_outputs_depend_on_the_request_not_the_batch(cfg, backend):
 def test_dtype_is_configurable(cfg):
     import torch
 
-    from trait.synthesize.llm.transformers_backend import TransformersBackend
+    from trait.llm.transformers_backend import TransformersBackend
 
     half = TransformersBackend(cfg.model_copy(update={"dtype": "bfloat16"}))
     out = half.generate(reqs(cfg, 2))
@@ -95,8 +95,8 @@ def test_missing_model_is_one_clear_error(tmp_path):
 def test_row_sampler_follows_temperature_and_top_p():
     import torch
 
-    from trait.synthesize.llm import ChatRequest
-    from trait.synthesize.llm.transformers_backend import RowSampler
+    from trait.llm import ChatRequest
+    from trait.llm.transformers_backend import RowSampler
 
     n = 4000
     rows = [ChatRequest(model="m", messages=(("user", "x"),), temperature=1.0, top_p=0.8, seed=i) for i in range(n)]

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from trait.synthesize.llm.http import Unreachable, env_proxy, make_transport
+from trait.llm.http import Unreachable, env_proxy, make_transport
 from trait.testing.openai_server import Behaviour, OpenAIServer, reply_text
 
 

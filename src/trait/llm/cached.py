@@ -4,6 +4,9 @@ Why a wrapper: caching, failure records and accounting are the same for every ba
 once here. Only requests whose key is not in the cache reach the backend, each distinct payload once;
 each success is committed to the cache the moment it arrives and each failure appended to the
 failures file (key, reason, attempts: never a credential), so a killed run resumes where it stopped.
+Accounting covers every distinct completed call a step used, fresh or cached (the cache keeps each
+call's token counts), so a resumed run reports what an uninterrupted one would; ``paid_now`` is the
+part this process sent.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from rich.progress import Progress, TextColumn
 
 from trait import ui
 from trait.io import dumps
-from trait.synthesize.llm.base import LLM, ChatRequest, ChatResult, LLMFailure, ProgressFn
-from trait.synthesize.llm.cache import ResultCache
+from trait.llm.base import LLM, ChatRequest, ChatResult, LLMFailure, ProgressFn
+from trait.llm.cache import ResultCache
 
 
 class CachedLLM:
@@ -37,6 +40,7 @@ class CachedLLM:
         self._lock = threading.Lock()
         self._counts: Counter = Counter()
         self._reasons: Counter = Counter()
+        self._seen: set[str] = set()  # keys of completed calls already counted (each once)
         self._elapsed = 0.0
 
     # ---- generation --------------------------------------------------------------------------
@@ -45,11 +49,13 @@ class CachedLLM:
         """One result or failure per request, in order; ``on_result`` also fires for cache hits."""
         t0 = time.perf_counter()
         keys = [r.key for r in requests]
-        done: dict[str, ChatResult | LLMFailure] = dict(self.cache.get_many(keys))
+        hits = self.cache.get_many(keys)
+        done: dict[str, ChatResult | LLMFailure] = dict(hits)
         misses = list({r.key: r for r in requests if r.key not in done}.values())
         with self._lock:
             self._counts["requests"] += len(requests)
-            self._counts["cache_hits"] += len(requests) - sum(1 for k in keys if k not in done)
+            for res in hits.values():
+                self._book(res, "cache_hits")
         bar = self._start_bar(description, len(requests), len(requests) - len(misses)) if show_progress else None
         task = bar.task_ids[0] if bar is not None else None
         for key in keys:
@@ -95,11 +101,7 @@ class CachedLLM:
         with self._lock:
             if isinstance(res, ChatResult):
                 self.cache.put(res.key, res, self.model)
-                self._counts["completed"] += 1
-                self._counts["prompt_tokens"] += res.prompt_tokens
-                self._counts["completion_tokens"] += res.completion_tokens
-                if res.finish_reason == "length":
-                    self._counts["truncated"] += 1
+                self._book(res, "fresh")
             else:
                 self._counts["failed"] += 1
                 self._reasons[res.kind] += 1
@@ -108,29 +110,53 @@ class CachedLLM:
                                                   "time": round(time.time(), 3)})
 
     # ---- accounting --------------------------------------------------------------------------
-    def cost(self) -> float:
-        """Estimated spend (prices per million tokens) for the tokens this object generated, not hits."""
-        return (self._counts["prompt_tokens"] * self.prices.get("input", 0.0)
-                + self._counts["completion_tokens"] * self.prices.get("output", 0.0)) / 1e6
+    def _book(self, res: ChatResult, source: str) -> None:
+        """Count a completed call once per object, whether this process paid for it or not (caller locks)."""
+        if res.key in self._seen:
+            return
+        self._seen.add(res.key)
+        c = self._counts
+        for part in ("", f"{source}_"):
+            c[f"{part}calls"] += 1
+            c[f"{part}prompt_tokens"] += res.prompt_tokens
+            c[f"{part}completion_tokens"] += res.completion_tokens
+        c["truncated"] += res.finish_reason == "length"
+
+    def cost(self, part: str = "", counts: Counter | None = None) -> float:
+        """Estimated spend (prices per million tokens): every call used, or ``part="fresh_"`` (paid now).
+
+        Computed from the token counts, not stored per call: prices are an estimate the user may
+        correct, and one price list then applies to the whole step."""
+        c = self._counts if counts is None else counts
+        return (c[f"{part}prompt_tokens"] * self.prices.get("input", 0.0)
+                + c[f"{part}completion_tokens"] * self.prices.get("output", 0.0)) / 1e6
 
     def stats(self) -> dict[str, Any]:
-        """Counters for the run summary (cumulative over every ``generate`` call of this object)."""
+        """Counters for the run summary (cumulative over every ``generate`` call of this object).
+
+        ``calls`` (= ``fresh`` + ``cache_hits``), tokens and ``cost_usd`` cover every distinct completed
+        call used, including those an earlier (interrupted) process completed; ``paid_now`` only this
+        process's fresh calls; ``sent``, ``failed``, ``attempts`` and ``retries`` are this process's too.
+        """
         with self._lock:
-            c = dict(self._counts)
+            c = Counter(self._counts)
+            reasons = dict(self._reasons)
         attempts = getattr(self.backend, "attempts", None)
-        sent = c.get("completed", 0) + c.get("failed", 0)
-        return {"backend": self.backend.name, "model": self.model, "requests": c.get("requests", 0),
-                "cache_hits": c.get("cache_hits", 0), "sent": sent, "completed": c.get("completed", 0),
-                "failed": c.get("failed", 0), "failure_reasons": dict(self._reasons),
-                "truncated": c.get("truncated", 0), "attempts": attempts,
-                "retries": (attempts - sent) if attempts is not None else None,
-                "prompt_tokens": c.get("prompt_tokens", 0), "completion_tokens": c.get("completion_tokens", 0),
-                "cost_usd": round(self.cost(), 6), "elapsed_s": round(self._elapsed, 3),
-                "failures_file": str(self.failures_path)}
+        sent = c["fresh_calls"] + c["failed"]
+        return {"backend": self.backend.name, "model": self.model, "requests": c["requests"],
+                "calls": c["calls"], "fresh": c["fresh_calls"], "cache_hits": c["cache_hits_calls"],
+                "sent": sent, "failed": c["failed"], "failure_reasons": reasons, "truncated": c["truncated"],
+                "attempts": attempts, "retries": (attempts - sent) if attempts is not None else None,
+                "prompt_tokens": c["prompt_tokens"], "completion_tokens": c["completion_tokens"],
+                "cost_usd": round(self.cost("", c), 6),
+                "paid_now": {"calls": c["fresh_calls"], "prompt_tokens": c["fresh_prompt_tokens"],
+                             "completion_tokens": c["fresh_completion_tokens"],
+                             "cost_usd": round(self.cost("fresh_", c), 6)},
+                "elapsed_s": round(self._elapsed, 3), "failures_file": str(self.failures_path)}
 
     def _line(self) -> str:
         c = self._counts
-        line = (f"hits {c['cache_hits']} · new {c['completed']} · failed {c['failed']} · "
+        line = (f"hits {c['cache_hits_calls']} · new {c['fresh_calls']} · failed {c['failed']} · "
                 f"tok {c['prompt_tokens']}+{c['completion_tokens']}")
         return line + (f" · ${self.cost():.4f}" if self.prices else "")
 

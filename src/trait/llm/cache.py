@@ -3,7 +3,8 @@
 Why sqlite: one file, safe across threads and processes (WAL mode, a busy timeout), and every result
 is committed as it arrives, so a run killed mid-way keeps everything that completed and a rerun sends
 only the rest. Only successes are stored: failures are retried by the next run, never replayed.
-Nothing secret is stored (payload hashes, texts, token counts, the model name).
+Nothing secret is stored (payload hashes, texts, token counts, the model name); the token counts let a
+resumed step account for calls an earlier process paid for.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_random
 
 from trait.errors import TraitError
-from trait.synthesize.llm.base import ChatResult
+from trait.llm.base import ChatResult
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (

@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from trait.errors import TraitError
-from trait.synthesize.config import LLMConfig
-from trait.synthesize.llm import ChatResult, LLMFailure, chat_request, make_llm
+from trait.llm import ChatResult, LLMFailure, chat_request, make_llm
+from trait.llm.config import LLMConfig
 from trait.testing.openai_server import Behaviour, OpenAIServer, reply_text
 
 KEY_ENV = "TRAIT_TEST_LLM_KEY"
@@ -61,7 +61,7 @@ def test_completes_despite_every_kind_of_fault(tmp_path, monkeypatch):
     assert [r.text for r in out] == [reply_text(q.payload()) for q in reqs]
     faulted = sum(srv.stats.faults.values())
     assert set(srv.stats.faults) == set(rates) and faulted > 20  # every fault kind really happened
-    assert stats["completed"] == 120 and stats["failed"] == 0
+    assert stats["fresh"] == stats["calls"] == 120 and stats["failed"] == 0
     assert stats["attempts"] == 120 + faulted == srv.stats.to_dict()["total_requests"]
     assert max(srv.stats.requests.values()) == 2  # one fault, one retry: nothing more
     assert max(srv.stats.served.values()) == 1 and srv.stats.unauthorized == 0
@@ -167,6 +167,22 @@ def test_requests_per_minute_limit(tmp_path):
         llm_for(cfg, tmp_path).generate(requests_for(cfg, 115), show_progress=False)
         elapsed = time.perf_counter() - t0
     assert 1.3 <= elapsed < 6  # 15 requests past the bucket at 10/s
+
+
+def test_tokens_per_minute_limit(tmp_path):
+    tpm, n, cost = 6000, 28, 40  # a 1000-token bucket refilled at 100 tokens/s; 40 tokens a request
+    with OpenAIServer() as srv:
+        cfg = cfg_for(srv, tokens_per_minute=tpm, max_tokens=cost - 1, concurrency=8)
+        reqs = [chat_request(cfg, [("user", f"q {i:03d}")], seed=i) for i in range(n)]  # prompt estimate: 1
+        t0 = time.perf_counter()
+        out = llm_for(cfg, tmp_path).generate(reqs, show_progress=False)
+        elapsed = time.perf_counter() - t0
+    assert all(isinstance(r, ChatResult) for r in out)
+    bucket, rate = tpm / 6, tpm / 60
+    assert 0.9 * (n * cost - bucket) / rate <= elapsed < 4  # 120 tokens past the bucket at 100/s: >= 1.2 s
+    arrivals = sorted(t for times in srv.stats.arrivals.values() for t in times)
+    for k, t in enumerate(arrivals, 1):  # no stretch of the run sent more than the bucket plus its refill
+        assert k * cost <= bucket + rate * (t - arrivals[0]) + cost
 
 
 def test_duplicate_requests_are_sent_once(tmp_path):

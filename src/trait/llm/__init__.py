@@ -1,4 +1,4 @@
-"""The LLM layer: one small protocol (``base``), three backends, and a cache in front of them.
+"""The LLM layer: one small protocol (``base``), backends (``backends.BACKENDS``), a cache in front of them.
 
 Stages call ``make_llm(cfg.llm, cache_path=..., failures_path=...)`` and then ``generate(requests)``;
 ``chat_request`` builds a request with the configured model and sampling settings.
@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from trait.errors import TraitError
-from trait.synthesize.config import LLMConfig
-from trait.synthesize.llm.base import LLM, ChatRequest, ChatResult, LLMFailure, ProgressFn
-from trait.synthesize.llm.cache import ResultCache
-from trait.synthesize.llm.cached import CachedLLM
+from trait.llm.backends import backend_class
+from trait.llm.base import LLM, ChatRequest, ChatResult, LLMFailure, ProgressFn
+from trait.llm.cache import ResultCache
+from trait.llm.cached import CachedLLM
+from trait.llm.config import LLMConfig
 
 __all__ = ["LLM", "CachedLLM", "ChatRequest", "ChatResult", "LLMFailure", "ProgressFn", "ResultCache",
            "chat_request", "make_backend", "make_llm"]
@@ -22,19 +22,7 @@ __all__ = ["LLM", "CachedLLM", "ChatRequest", "ChatResult", "LLMFailure", "Progr
 
 def make_backend(cfg: LLMConfig) -> LLM:
     """The configured backend (heavy imports happen here, lazily; models load on first use)."""
-    if cfg.backend == "openai":
-        from trait.synthesize.llm.openai_backend import OpenAIBackend
-
-        return OpenAIBackend(cfg)
-    if cfg.backend == "transformers":
-        from trait.synthesize.llm.transformers_backend import TransformersBackend
-
-        return TransformersBackend(cfg)
-    if cfg.backend == "vllm":
-        from trait.synthesize.llm.vllm_backend import VLLMBackend
-
-        return VLLMBackend(cfg)
-    raise TraitError(f"llm.backend: unknown backend {cfg.backend!r}")
+    return backend_class(cfg.backend)(cfg)
 
 
 def make_llm(cfg: LLMConfig, *, cache_path: Path, failures_path: Path) -> CachedLLM:

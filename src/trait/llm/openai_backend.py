@@ -28,9 +28,9 @@ import tenacity as tn
 from aiolimiter import AsyncLimiter
 
 from trait.errors import TraitError
-from trait.synthesize.config import LLMConfig
-from trait.synthesize.llm.base import ChatRequest, ChatResult, LLMFailure, ProgressFn
-from trait.synthesize.llm.http import Dropped, Reply, Transport, Unreachable, make_transport
+from trait.llm.base import ChatRequest, ChatResult, LLMFailure, ProgressFn
+from trait.llm.config import LLMConfig
+from trait.llm.http import Dropped, Reply, Transport, Unreachable, make_transport
 
 DUMMY_KEY = "sk-local-no-key"  # local servers ignore the key, but the SDK insists on one
 LIMIT_WINDOW_S = 10.0
