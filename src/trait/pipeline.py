@@ -16,7 +16,10 @@ from pathlib import Path
 from trait.arms import ArmSpec, builtin_arms, trait_arm
 from trait.config import TraitConfig
 from trait.errors import ConfigError
+from trait.evaluate.settings import EvalSettings
+from trait.select.settings import SelectSettings
 from trait.steps import Step, command
+from trait.synthesize.settings import SynthesisSettings
 
 
 def _command(fn: Callable[[TraitConfig], Step]) -> Callable[[TraitConfig], Step]:
@@ -36,24 +39,41 @@ def arm_specs(cfg: TraitConfig, names: list[str]) -> list[ArmSpec]:
     return [table[n] for n in names]
 
 
+def eval_settings(cfg: TraitConfig) -> EvalSettings:
+    d = cfg.data
+    return EvalSettings(evaluate=cfg.evaluate, tasks=cfg.tasks, heldout=d.heldout_general, text_key=d.text_key,
+                        id_key=d.id_key, on_bad_record=d.on_bad_record, seed=cfg.seed,
+                        base_model=cfg.train.base_model, run_dir=cfg.run_dir)
+
+
 def _chain_arms(cfg: TraitConfig) -> list[ArmSpec]:
     return arm_specs(cfg, ["base", trait_arm(cfg.build)])
 
 
 # ---- running ------------------------------------------------------------------------------------
 
+def select_settings(cfg: TraitConfig) -> SelectSettings:
+    return SelectSettings(select=cfg.select, data=cfg.data, tasks=cfg.tasks, llm=cfg.llm, seed=cfg.seed,
+                          run_dir=cfg.run_dir, run=cfg.run)
+
+
 @_command
 def select(cfg: TraitConfig) -> Step:
     from trait.select.stage import run_select
 
-    return run_select(cfg)
+    return run_select(select_settings(cfg))
+
+
+def synthesis_settings(cfg: TraitConfig) -> SynthesisSettings:
+    return SynthesisSettings(run_dir=cfg.run_dir, seed=cfg.seed, synthesize=cfg.synthesize, llm=cfg.llm,
+                             tasks=cfg.tasks, on_bad_record=cfg.data.on_bad_record)
 
 
 @_command
 def synthesize(cfg: TraitConfig) -> Step:
     from trait.synthesize.stage import run_synthesize
 
-    return run_synthesize(cfg)
+    return run_synthesize(synthesis_settings(cfg))
 
 
 def _arm_train(cfg: TraitConfig, arm: ArmSpec, upstream: dict[str, Step | None]) -> Step | None:
@@ -102,7 +122,7 @@ def _compare(cfg: TraitConfig, stage: str, arms: list[ArmSpec]) -> Step:
     from trait.evaluate.stage import run_eval
 
     up = _upstream(cfg, arms)
-    evals = {a.name: run_eval(cfg, a.name, _arm_train(cfg, a, up)) for a in arms}
+    evals = {a.name: run_eval(eval_settings(cfg), a.name, _arm_train(cfg, a, up)) for a in arms}
     return run_join(cfg.run_dir, stage, arms, evals, up["synthesize"],
                     cfg.build.stage1_tokens + cfg.build.stage2_tokens)
 
@@ -148,12 +168,13 @@ def plan(cfg: TraitConfig, arms: list[str] | None = None) -> dict[str, Step]:
 
     specs = arm_specs(cfg, arms if arms is not None else cfg.ablate.arm_names())
     steps: dict[str, Step] = {}
-    steps["classify"] = classify_step(cfg)
-    steps["score"] = score_step(cfg, steps["classify"])
-    steps["choose"] = choose_step(cfg, steps["score"])
+    sel = select_settings(cfg)
+    steps["classify"] = classify_step(sel)
+    steps["score"] = score_step(sel, steps["classify"])
+    steps["choose"] = choose_step(sel, steps["score"])
     if cfg.select.judge.enabled:
-        steps["judge"] = judge_step(cfg, steps["score"], steps["choose"])
-    synth = synthesize_step(cfg) if any(a.uses_llm for a in specs) else None
+        steps["judge"] = judge_step(sel, steps["score"], steps["choose"])
+    synth = synthesize_step(synthesis_settings(cfg)) if any(a.uses_llm for a in specs) else None
     if synth is not None:
         steps["synthesize"] = synth
     evals = {}
@@ -164,6 +185,6 @@ def plan(cfg: TraitConfig, arms: list[str] | None = None) -> dict[str, Step]:
                                                       base_model=cfg.train.base_model, seed=cfg.seed,
                                                       select=steps["choose"], synth=synth)
             steps[f"train_{a.name}"] = trained = train_step(a, cfg.train, b, run_dir=cfg.run_dir, seed=cfg.seed)
-        steps[f"eval_{a.name}"] = evals[a.name] = eval_step(cfg, a.name, trained)
+        steps[f"eval_{a.name}"] = evals[a.name] = eval_step(eval_settings(cfg), a.name, trained)
     steps["ablate"] = join_step(Path(cfg.run_dir), "ablate", specs, evals, synth)
     return steps

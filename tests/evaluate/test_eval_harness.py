@@ -6,10 +6,11 @@ from trait.evaluate import scoring
 from trait.evaluate.harness import run_lmeval
 from trait.evaluate.lmeval_tasks import write_lmeval_tasks
 from trait.io import read_jsonl
+from trait.pipeline import eval_settings
 
 
 def test_simple_evaluate_returns_exact_match_per_task_and_saves_samples(eval_cfg, tiny_model, tmp_path):
-    gen = write_lmeval_tasks(eval_cfg, tmp_path / "tasks")
+    gen = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "tasks")
     res = run_lmeval(eval_cfg.evaluate, tiny_model, gen, tmp_path, seed=0)
     assert sorted(res) == ["gsm8k", "mawps", "svamp"]
     for task, metrics in res.items():
@@ -29,7 +30,7 @@ def test_local_completions_backend_against_a_live_server(make_cfg, tiny_model, c
     """The same tasks through lm-eval's local-completions over HTTP give the hf backend's generations."""
     cfg = make_cfg("evaluate.backend=local-completions", f"evaluate.base_url={completions_server.url}",
                    "evaluate.api_model=tiny", "evaluate.limit=2", "evaluate.batch_size=1")
-    gen = write_lmeval_tasks(cfg, tmp_path / "tasks")
+    gen = write_lmeval_tasks(eval_settings(cfg), tmp_path / "tasks")
     res = run_lmeval(cfg.evaluate, tiny_model, gen, tmp_path / "api", seed=0)
     assert sorted(res) == ["gsm8k", "mawps", "svamp"] and all(r["exact_match"]["n"] == 2 for r in res.values())
     assert len(completions_server.requests) == 6

@@ -10,10 +10,11 @@ import pytest
 from trait.errors import TraitError
 from trait.evaluate.lmeval_tasks import task_manager, write_lmeval_tasks
 from trait.io import read_jsonl
+from trait.pipeline import eval_settings
 
 
 def test_yamls_load_in_task_manager_with_fewshot_from_train(eval_cfg, tmp_path):
-    gen = write_lmeval_tasks(eval_cfg, tmp_path / "tasks")
+    gen = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "tasks")
     assert sorted(gen.tasks) == ["gsm8k", "mawps", "svamp"] and not gen.skipped
     tm = task_manager(gen.folder)
     assert sorted(tm.all_tasks) == ["trait_gsm8k", "trait_mawps", "trait_svamp"]
@@ -30,7 +31,7 @@ def test_yamls_load_in_task_manager_with_fewshot_from_train(eval_cfg, tmp_path):
 
 def test_generated_folder_scores_without_the_trait_package(eval_cfg, tmp_path, monkeypatch):
     """lm-eval loads utils.py by path; a plain ``lm_eval --include_path`` may run where trait is not installed."""
-    gen = write_lmeval_tasks(eval_cfg, tmp_path / "t")
+    gen = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "t")
     monkeypatch.setitem(sys.modules, "trait", None)  # any 'import trait...' now fails
     spec = importlib.util.spec_from_file_location("utils", gen.folder / "utils.py")
     utils = importlib.util.module_from_spec(spec)
@@ -39,18 +40,18 @@ def test_generated_folder_scores_without_the_trait_package(eval_cfg, tmp_path, m
 
 
 def test_generation_is_deterministic_and_a_smaller_limit_is_a_prefix(eval_cfg, tmp_path):
-    a = write_lmeval_tasks(eval_cfg, tmp_path / "a")
-    b = write_lmeval_tasks(eval_cfg, tmp_path / "b")
+    a = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "a")
+    b = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "b")
     for task in a.tasks:
         assert (a.folder / "data" / task / "test.jsonl").read_bytes() == (b.folder / "data" / task / "test.jsonl").read_bytes()
     eval_cfg.evaluate.limit = 2
-    c = write_lmeval_tasks(eval_cfg, tmp_path / "c")
+    c = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "c")
     three = read_jsonl(a.folder / "data" / "svamp" / "test.jsonl")
     assert read_jsonl(c.folder / "data" / "svamp" / "test.jsonl") == three[:2]
 
 
 def test_gold_answers_and_targets_come_from_the_task_file(eval_cfg, tmp_path):
-    gen = write_lmeval_tasks(eval_cfg, tmp_path / "t")
+    gen = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "t")
     docs = read_jsonl(gen.folder / "data" / "gsm8k" / "train.jsonl")
     for d in docs:
         assert d["target"].endswith(f"The answer is {d['answer']}.")
@@ -59,7 +60,7 @@ def test_gold_answers_and_targets_come_from_the_task_file(eval_cfg, tmp_path):
 
 def test_task_without_answers_is_skipped_and_reported(make_cfg, tmp_path):
     cfg = make_cfg("tasks.0.answer_field=null")
-    gen = write_lmeval_tasks(cfg, tmp_path / "t")
+    gen = write_lmeval_tasks(eval_settings(cfg), tmp_path / "t")
     assert "gsm8k" in gen.skipped and "answer" in gen.skipped["gsm8k"]
     assert sorted(gen.tasks) == ["mawps", "svamp"]
 
@@ -70,4 +71,4 @@ def test_bad_task_file_is_one_clear_error(make_cfg, tmp_path):
     cfg = make_cfg(f"tasks.2.train={bad}", "tasks.2.split_field=null", "tasks.2.holdout_fraction=0.5",
                    "tasks.2.id_field=null")
     with pytest.raises(TraitError, match=r"bad\.jsonl:2"):
-        write_lmeval_tasks(cfg, tmp_path / "t")
+        write_lmeval_tasks(eval_settings(cfg), tmp_path / "t")

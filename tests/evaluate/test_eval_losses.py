@@ -10,11 +10,12 @@ from trait.evaluate.nll import IGNORE, load, score_sequences
 from trait.evaluate.perplexity import perplexity, windows
 from trait.evaluate.task_loss import task_loss
 from trait.io import read_jsonl
+from trait.pipeline import eval_settings
 
 
 def test_task_loss_is_lower_after_training_on_gold_solutions(eval_cfg, tiny_model, tuned_model, tmp_path):
-    base = task_loss(eval_cfg, *load(tiny_model), tmp_path / "base")
-    tuned = task_loss(eval_cfg, *load(tuned_model), tmp_path / "tuned")
+    base = task_loss(eval_settings(eval_cfg), *load(tiny_model), tmp_path / "base")
+    tuned = task_loss(eval_settings(eval_cfg), *load(tuned_model), tmp_path / "tuned")
     assert sorted(base) == sorted(tuned) == ["gsm8k", "mawps", "svamp"]
     for task in base:
         assert math.isfinite(base[task]["value"]) and base[task]["n"] == 5
@@ -26,7 +27,7 @@ def test_task_loss_is_lower_after_training_on_gold_solutions(eval_cfg, tiny_mode
 
 def test_task_loss_is_deterministic(eval_cfg, tiny_model, tmp_path):
     model, tok = load(tiny_model)
-    assert task_loss(eval_cfg, model, tok, tmp_path / "a") == task_loss(eval_cfg, model, tok, tmp_path / "b")
+    assert task_loss(eval_settings(eval_cfg), model, tok, tmp_path / "a") == task_loss(eval_settings(eval_cfg), model, tok, tmp_path / "b")
 
 
 def test_batching_and_padding_do_not_change_scores(tiny_model):
@@ -56,7 +57,7 @@ def test_windows_score_every_token_but_the_first_exactly_once():
 
 
 def test_perplexity_is_finite_with_ci(eval_cfg, tiny_model, tmp_path):
-    res = perplexity(eval_cfg, *load(tiny_model), tmp_path)
+    res = perplexity(eval_settings(eval_cfg), *load(tiny_model), tmp_path)
     assert res is not None and res["n"] == 3 and res["tokens"] > 100
     assert math.isfinite(res["value"]) and res["ci_low"] <= res["value"] <= res["ci_high"]
     # random 260-way byte model: perplexity near the vocabulary size, far from 1
@@ -66,4 +67,4 @@ def test_perplexity_is_finite_with_ci(eval_cfg, tiny_model, tmp_path):
 
 def test_perplexity_without_heldout_text_is_none(eval_cfg, tiny_model, tmp_path):
     eval_cfg.data.heldout_general = []
-    assert perplexity(eval_cfg, *load(tiny_model), tmp_path) is None
+    assert perplexity(eval_settings(eval_cfg), *load(tiny_model), tmp_path) is None

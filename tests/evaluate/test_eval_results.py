@@ -10,6 +10,7 @@ import pytest
 from trait.errors import TraitError
 from trait.evaluate.results import as_dict, evaluate_model, format_table, read_table
 from trait.evaluate.stage import run_eval
+from trait.pipeline import eval_settings
 from trait.steps import Step
 
 
@@ -28,7 +29,7 @@ def _check_rows(rows, models):
 
 def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_model, tmp_path):
     out = tmp_path / "eval"
-    rows = evaluate_model(eval_cfg, tiny_model, "base", out)
+    rows = evaluate_model(eval_settings(eval_cfg), tiny_model, "base", out)
     _check_rows(rows, ["base"])
     assert len(rows) == 3 * 3 + 1
     assert read_table(out) == rows
@@ -41,7 +42,7 @@ def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_mo
     assert len(stamps) == 3 and {p.name for p in (out / "parts").iterdir()} == {
         "lmeval.json", "task_loss.json", "perplexity.json"}
     # another step folder (as a new evaluate step has) still finds every finished part
-    assert evaluate_model(eval_cfg, tiny_model, "base", tmp_path / "another_step") == rows
+    assert evaluate_model(eval_settings(eval_cfg), tiny_model, "base", tmp_path / "another_step") == rows
     assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == stamps  # nothing recomputed
 
 
@@ -49,16 +50,16 @@ def test_changed_setting_recomputes_only_what_it_invalidates(eval_cfg, model_cop
     eval_cfg.evaluate.downstream = False
     out = tmp_path / "eval"
     cache = eval_cfg.run_dir / "cache" / "eval"
-    first = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
+    first = as_dict(evaluate_model(eval_settings(eval_cfg), model_copy, "m", out))["m"]
     [loss_part] = cache.glob("task_loss-*.json")
     loss_stamp = loss_part.stat().st_mtime_ns
     eval_cfg.evaluate.perplexity_max_docs = 2
-    second = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
+    second = as_dict(evaluate_model(eval_settings(eval_cfg), model_copy, "m", out))["m"]
     assert [p.stat().st_mtime_ns for p in cache.glob("task_loss-*.json")] == [loss_stamp]  # reused
     assert len(list(cache.glob("perplexity-*.json"))) == 2  # recomputed under its new settings
     assert first["general"]["perplexity"]["n"] == 3 and second["general"]["perplexity"]["n"] == 2
     eval_cfg.evaluate.task_loss_limit = 2
-    third = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
+    third = as_dict(evaluate_model(eval_settings(eval_cfg), model_copy, "m", out))["m"]
     assert third["gsm8k"]["task_loss"]["n"] == 2 and first["gsm8k"]["task_loss"]["n"] == 5
     # New weights under the same path: everything is recomputed, nothing stale is served.
     from transformers import AutoModelForCausalLM
@@ -67,7 +68,7 @@ def test_changed_setting_recomputes_only_what_it_invalidates(eval_cfg, model_cop
     for p in model.parameters():
         p.data.mul_(0.5)
     model.save_pretrained(model_copy)
-    fourth = as_dict(evaluate_model(eval_cfg, model_copy, "m", out))["m"]
+    fourth = as_dict(evaluate_model(eval_settings(eval_cfg), model_copy, "m", out))["m"]
     assert fourth["gsm8k"]["task_loss"]["value"] != third["gsm8k"]["task_loss"]["value"]
 
 
@@ -77,7 +78,7 @@ def test_eval_steps_of_the_base_and_a_trained_model(eval_cfg, tuned_model, tmp_p
     train = Step(eval_cfg.run_dir, "train_x", {"fake": 1})
     train.start()
     train.complete({"final_model": str(tuned_model)})
-    base, tuned = run_eval(eval_cfg, "base", None), run_eval(eval_cfg, "x", train)
+    base, tuned = run_eval(eval_settings(eval_cfg), "base", None), run_eval(eval_settings(eval_cfg), "x", train)
     assert base.done and tuned.done and base.path != tuned.path
     rows = read_table(base.path) + read_table(tuned.file("results").parent)
     _check_rows(rows, ["base", "x"])
@@ -85,7 +86,7 @@ def test_eval_steps_of_the_base_and_a_trained_model(eval_cfg, tuned_model, tmp_p
     for task in ("gsm8k", "svamp", "mawps"):
         assert d["x"][task]["task_loss"]["value"] < d["base"][task]["task_loss"]["value"]
     assert tuned.file("results_csv").exists()
-    assert run_eval(eval_cfg, "x", train).status == "reused"  # complete step: skipped
+    assert run_eval(eval_settings(eval_cfg), "x", train).status == "reused"  # complete step: skipped
 
 
 def test_stage_rejects_a_train_summary_without_models(eval_cfg, tmp_path):
@@ -93,4 +94,4 @@ def test_stage_rejects_a_train_summary_without_models(eval_cfg, tmp_path):
     train.start()
     train.complete({"steps": 3})
     with pytest.raises(TraitError, match="no trained model at final_model=None"):
-        run_eval(eval_cfg, "x", train)
+        run_eval(eval_settings(eval_cfg), "x", train)

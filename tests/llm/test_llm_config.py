@@ -26,8 +26,8 @@ def test_speed_knobs_leave_the_synthesis_hash_alone():
     knobs = {"concurrency": 64, "timeout_s": 5, "max_retries": 0, "backoff_s": 0.1, "backoff_max_s": 1,
              "requests_per_minute": 60, "tokens_per_minute": 1000, "http_client": "openai", "batch_size": 1,
              "api_key_env": "OTHER_KEY", "prices_per_million": {"input": 1.0}}
-    settings = llm_settings(config_from_dict({"data": DATA, "llm": base}))
-    assert llm_settings(config_from_dict({"data": DATA, "llm": {**base, **knobs}})) == settings
+    settings = llm_settings(config_from_dict({"data": DATA, "llm": base}).llm)
+    assert llm_settings(config_from_dict({"data": DATA, "llm": {**base, **knobs}}).llm) == settings
     assert not any("key" in k for k in settings)  # not even the variable's name
     for changed in ({"temperature": 0.1}, {"model": "n"}, {"max_tokens": 7}, {"dtype": "float32"}):
-        assert llm_settings(config_from_dict({"data": DATA, "llm": {**base, **changed}})) != settings
+        assert llm_settings(config_from_dict({"data": DATA, "llm": {**base, **changed}}).llm) != settings

@@ -185,6 +185,7 @@ def test_bad_record_inside_the_datatrove_pipeline_is_one_line_not_a_traceback(pr
     """The CLI's classify step reads the corpus first, so a bad record normally stops the run there;
     here the scorer is trained on a clean corpus and the bad one reaches datatrove's task runner,
     which logs task exceptions with a traceback: a TraitError must reach only the task log file."""
+    from trait.pipeline import select_settings
     from trait.select.stage import run_classify, run_score
 
     root = project.parent
@@ -192,10 +193,10 @@ def test_bad_record_inside_the_datatrove_pipeline_is_one_line_not_a_traceback(pr
     clean = load_config(project, ["run=datatrove-fail"])
     bad = load_config(project, ["run=datatrove-fail", "data.general_corpus=[dt_bad.jsonl]",
                                 "data.on_bad_record=fail"])
-    classify = run_classify(clean)
+    classify = run_classify(select_settings(clean))
     capfd.readouterr()
     with pytest.raises(BadInputError, match=f"dt_bad.jsonl:{BAD_LINE}: malformed JSON"):
-        run_score(bad, classify)
+        run_score(select_settings(bad), classify)
     err = capfd.readouterr().err
     assert "Traceback" not in err and "malformed JSON" not in err, err[-2000:]
     logs = list((root / "runs" / "datatrove-fail").glob("score-*/datatrove/logs/task_00000.log"))

@@ -2,7 +2,8 @@
 
 ``seed_texts`` / ``general_texts``: the first N OpenStax math sections and Wikipedia articles of the
 example data; ``select_cfg``: a factory writing those texts to small corpus files under tmp_path and
-returning a TraitConfig (cheap classifier settings) for stage-level tests.
+returning a TraitConfig (cheap classifier settings); ``stage_settings``: the same, as the select steps'
+own settings.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 
 from trait.config import TraitConfig, config_from_dict
+from trait.pipeline import select_settings
+from trait.select.settings import SelectSettings
 
 N_SEED, N_GENERAL = 60, 120
 # fastText diverges ("Encountered NaN") for some small settings; this one is stable on these texts.
@@ -70,3 +73,9 @@ def select_cfg(tmp_path, seed_texts, general_texts) -> Callable[..., TraitConfig
             "select": select, **({"llm": llm} if llm else {})})
 
     return make
+
+
+@pytest.fixture
+def stage_settings(select_cfg) -> Callable[..., SelectSettings]:
+    """``stage_settings(...)`` = ``select_settings(select_cfg(...))``: what the select steps take."""
+    return lambda *args, **kwargs: select_settings(select_cfg(*args, **kwargs))

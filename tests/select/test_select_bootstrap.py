@@ -154,14 +154,14 @@ def test_duplicate_ensemble_member_is_an_error(data, tmp_path) -> None:
         train_selection(cfg(ensemble=["dsir", "dsir"]), seed, general, tmp_path, seed=0)
 
 
-def test_stage_trains_bootstrapped_ensemble_and_scores_with_it(select_cfg) -> None:
+def test_stage_trains_bootstrapped_ensemble_and_scores_with_it(stage_settings) -> None:
     """Wiring: select.ensemble + select.bootstrap train through run_classify; run_score loads the result."""
     from trait.io import iter_docs
     from trait.select.score import score_shards
     from trait.select.stage import run_classify, run_score, trained_scorer
 
-    cfg = select_cfg(ensemble=["dsir", "random"], quality={"scorer": "none"},
-                     bootstrap={"rounds": 1, "top_fraction": 0.1, "bottom_fraction": 0.5})
+    cfg = stage_settings(ensemble=["dsir", "random"], quality={"scorer": "none"},
+                         bootstrap={"rounds": 1, "top_fraction": 0.1, "bottom_fraction": 0.5})
     classify = run_classify(cfg)
     summary = classify.summary()
     assert summary["scorer"] == "ensemble" and summary["selection"]["choice"]["bootstrap_rounds"] == 1
@@ -172,4 +172,4 @@ def test_stage_trains_bootstrapped_ensemble_and_scores_with_it(select_cfg) -> No
     expected = load_scorer(name, folder).score([d.text for d in docs])
     np.testing.assert_allclose([d.scores["domain"] for d in docs], expected, rtol=1e-9)
     # plain runs keep their old step hash; turning bootstrapping on retrains
-    assert run_classify(select_cfg(ensemble=["dsir", "random"], quality={"scorer": "none"})).path != classify.path
+    assert run_classify(stage_settings(ensemble=["dsir", "random"], quality={"scorer": "none"})).path != classify.path

@@ -11,6 +11,7 @@ import pytest
 from trait.config import config_from_dict
 from trait.errors import BadInputError
 from trait.io import read_json, read_jsonl, write_jsonl
+from trait.pipeline import select_settings
 from trait.records import Doc
 from trait.select import choose as choose_mod
 from trait.select.choose import SELECTED, keep_mask, run_choose
@@ -27,12 +28,12 @@ def wiki_texts(example_data) -> list[str]:
 
 def make_cfg(tmp_path, example_data, **select):
     select.setdefault("quality", {"scorer": "heuristic", "min_score": 0.5})
-    return config_from_dict({
+    return select_settings(config_from_dict({
         "run": "t", "runs_dir": str(tmp_path / "runs"),
         "data": {"seed_corpus": ["seed.jsonl"], "general_corpus": ["general.jsonl"]},
         "tasks": [{"name": "gsm8k", "test": str(example_data / "gsm8k" / "test.jsonl"),
                    "answer_format": "gsm8k"}],
-        "select": select}, base_dir=tmp_path)
+        "select": select}, base_dir=tmp_path))
 
 
 def make_score_step(cfg, docs: list[Doc], shards: int = 2, tag: str = "a") -> Step:

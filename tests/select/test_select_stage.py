@@ -16,8 +16,8 @@ def _mtimes(folder: Path) -> dict[str, int]:
     return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
 
 
-def test_select_end_to_end_then_keep_fraction_only_rechooses(select_cfg, general_texts, capsys):
-    cfg = select_cfg()
+def test_select_end_to_end_then_keep_fraction_only_rechooses(stage_settings, general_texts, capsys):
+    cfg = stage_settings()
     chosen = run_select(cfg)
     classify, score = run_classify(cfg), run_score(cfg, run_classify(cfg))
     assert classify.done and score.done and chosen.done
@@ -36,7 +36,7 @@ def test_select_end_to_end_then_keep_fraction_only_rechooses(select_cfg, general
     again = run_select(cfg)  # nothing changed: every step is skipped
     assert again.path == chosen.path and _mtimes(chosen.path) == _mtimes(again.path)
 
-    cfg2 = select_cfg(keep_fraction=0.2)
+    cfg2 = stage_settings(keep_fraction=0.2)
     rechosen = run_select(cfg2)
     assert rechosen.path != chosen.path
     assert run_classify(cfg2).path == classify.path and run_score(cfg2, classify).path == score.path
@@ -44,16 +44,16 @@ def test_select_end_to_end_then_keep_fraction_only_rechooses(select_cfg, general
     assert rechosen.summary()["kept"] > chosen.summary()["kept"]
 
 
-def test_quality_and_corpus_changes_rescore_but_do_not_retrain(select_cfg, tmp_path, general_texts):
-    cfg = select_cfg(quality={"scorer": "none"})
+def test_quality_and_corpus_changes_rescore_but_do_not_retrain(stage_settings, tmp_path, general_texts):
+    cfg = stage_settings(quality={"scorer": "none"})
     classify = run_classify(cfg)
     score = run_score(cfg, classify)
     assert all("quality" not in d.scores for d in iter_docs(score_shards(score.path)))
-    cfg_q = select_cfg(quality={"scorer": "heuristic", "min_score": 0.3})
+    cfg_q = stage_settings(quality={"scorer": "heuristic", "min_score": 0.3})
     assert run_classify(cfg_q).path == classify.path
     assert run_score(cfg_q, classify).path != score.path
     # min_score is a choose setting: it must not change the score step
-    assert run_score(select_cfg(quality={"scorer": "heuristic", "min_score": 0.6}), classify).path == \
+    assert run_score(stage_settings(quality={"scorer": "heuristic", "min_score": 0.6}), classify).path == \
         run_score(cfg_q, classify).path
     # editing the general corpus retrains (negatives come from it) and rescores
     corpus = Path(cfg.data.general_corpus[0])
@@ -62,9 +62,9 @@ def test_quality_and_corpus_changes_rescore_but_do_not_retrain(select_cfg, tmp_p
 
 
 @pytest.mark.parametrize("method", ["random", "dsir"])
-def test_baseline_methods_train_through_the_same_interface(select_cfg, method):
+def test_baseline_methods_train_through_the_same_interface(stage_settings, method):
     pytest.importorskip("trait.select.baselines")
-    cfg = select_cfg(method=method, quality={"scorer": "none"})
+    cfg = stage_settings(method=method, quality={"scorer": "none"})
     classify = run_classify(cfg)
     assert classify.summary()["method"] == method and "roc_auc" in classify.summary()["metrics"]
     score = run_score(cfg, classify)
@@ -72,12 +72,12 @@ def test_baseline_methods_train_through_the_same_interface(select_cfg, method):
     assert len(docs) == 120 and len({d.scores["domain"] for d in docs}) > 100
 
 
-def test_bad_seed_corpus_is_one_clear_error(select_cfg, tmp_path):
+def test_bad_seed_corpus_is_one_clear_error(stage_settings, tmp_path):
     from trait.errors import BadInputError
 
     bad = tmp_path / "seed_bad.jsonl"
     bad.write_text('{"text": "only one"}\n{"text": \n')
-    cfg = select_cfg(data={"on_bad_record": "fail"})
+    cfg = stage_settings(data={"on_bad_record": "fail"})
     cfg.data.seed_corpus = [str(bad)]
     with pytest.raises(BadInputError, match=r"seed_bad\.jsonl:2: malformed JSON"):
         run_classify(cfg)

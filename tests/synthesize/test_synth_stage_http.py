@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from trait.config import TraitConfig, config_from_dict
+from trait.config import config_from_dict
 from trait.io import read_json, read_jsonl
+from trait.pipeline import synthesis_settings
+from trait.synthesize.settings import SynthesisSettings
 from trait.testing.openai_server import Behaviour, OpenAIServer
 
 PROMPTS = {"paragraph": "${hint}Task: $task. $description\nProblem: $problem",
@@ -30,8 +32,8 @@ def _write_tasks(root: Path, example_data: Path) -> None:
         fh.write('{"id": "broken", "question": \n')  # a bad record: counted and reported, never silent
 
 
-def _cfg(root: Path, url: str, **synth) -> TraitConfig:
-    return config_from_dict({
+def _settings(root: Path, url: str, **synth) -> SynthesisSettings:
+    return synthesis_settings(config_from_dict({
         "run": "t", "runs_dir": "runs", "seed": 3,
         "data": {"seed_corpus": ["none.jsonl"], "general_corpus": ["none.jsonl"]},
         "tasks": [{"name": "gsm8k", "train": "gsm.jsonl", "answer_format": "gsm8k", "description": "Word problems."},
@@ -41,7 +43,7 @@ def _cfg(root: Path, url: str, **synth) -> TraitConfig:
                 "max_retries": 0, "concurrency": 4, "max_tokens": 64},
         "synthesize": {"problems_per_passage": 2, "max_passages": 5, "gold_hints": "answer",
                        "min_paragraph_words": 3, "prompts": PROMPTS, **synth},
-    }, base_dir=root)
+    }, base_dir=root))
 
 
 @pytest.fixture()
@@ -66,9 +68,9 @@ def test_stage_writes_passages_summary_and_provenance_then_is_skipped(tmp_path, 
 
     monkeypatch.setenv("TRAIT_TEST_KEY", "sk-test-secret-123")
     _write_tasks(tmp_path, example_data)
-    cfg = _cfg(tmp_path, server.url)
-    step = run_synthesize(cfg)
-    assert step.done and step.path.parent == cfg.run_dir
+    settings = _settings(tmp_path, server.url)
+    step = run_synthesize(settings)
+    assert step.done and step.path.parent == settings.run_dir
     passages = read_jsonl(step.path / "passages.jsonl")
     summary = read_json(step.path / "summary.json")
     assert summary["planned"] == 5 and summary["passages"] == len(passages) == 5
@@ -89,7 +91,7 @@ def test_stage_writes_passages_summary_and_provenance_then_is_skipped(tmp_path, 
     for f in step.path.iterdir():  # the key never reaches an output
         assert "sk-test-secret-123" not in f.read_text(errors="ignore")
     sent = sum(server.stats.requests.values())
-    again = run_synthesize(cfg)
+    again = run_synthesize(settings)
     assert again.path == step.path and sum(server.stats.requests.values()) == sent
 
 
@@ -99,7 +101,7 @@ def test_rerun_after_a_crash_repeats_no_completed_call_and_gives_the_same_passag
 
     monkeypatch.setenv("TRAIT_TEST_KEY", "sk-test")
     _write_tasks(tmp_path, example_data)
-    cfg = _cfg(tmp_path, server.url, chunk_passages=2)
+    settings = _settings(tmp_path, server.url, chunk_passages=2)
     real_run_jobs, chunks = stage.run_jobs, []
 
     def crash_on_third_chunk(*a, **kw):
@@ -110,10 +112,10 @@ def test_rerun_after_a_crash_repeats_no_completed_call_and_gives_the_same_passag
 
     monkeypatch.setattr(stage, "run_jobs", crash_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):
-        stage.run_synthesize(cfg)
+        stage.run_synthesize(settings)
     monkeypatch.setattr(stage, "run_jobs", real_run_jobs)
     served_before = sum(server.stats.served.values())
-    step = stage.run_synthesize(cfg)
+    step = stage.run_synthesize(settings)
     assert max(server.stats.served.values()) == 1  # no payload was ever answered twice
     summary = step.summary()
     # Every completed call came from the cache except the regeneration of s3: failures are not cached,
@@ -124,17 +126,17 @@ def test_rerun_after_a_crash_repeats_no_completed_call_and_gives_the_same_passag
     clean_root = tmp_path / "clean"
     shutil.copytree(tmp_path, clean_root, ignore=shutil.ignore_patterns("runs", "clean"))
     with OpenAIServer() as fresh:
-        clean = stage.run_synthesize(_cfg(clean_root, fresh.url, chunk_passages=2))
+        clean = stage.run_synthesize(_settings(clean_root, fresh.url, chunk_passages=2))
     assert read_jsonl(clean.path / "passages.jsonl") == read_jsonl(step.path / "passages.jsonl")
 
     # Deleting the step and rerunning makes zero new calls and writes byte-identical passages.
     before = (step.path / "passages.jsonl").read_bytes()
     shutil.rmtree(step.path)
-    redo = stage.run_synthesize(cfg)
+    redo = stage.run_synthesize(settings)
     assert redo.summary()["llm"]["sent"] == 0 and (redo.path / "passages.jsonl").read_bytes() == before
 
     # More passages: a new step, the first five reused from the cache (only new work is sent).
-    more = stage.run_synthesize(_cfg(tmp_path, server.url, chunk_passages=2, max_passages=6))
+    more = stage.run_synthesize(_settings(tmp_path, server.url, chunk_passages=2, max_passages=6))
     assert more.path != step.path
     assert read_jsonl(more.path / "passages.jsonl")[:5] == read_jsonl(step.path / "passages.jsonl")
     assert max(server.stats.served.values()) == 1
@@ -145,10 +147,10 @@ def test_bad_task_record_fails_with_file_and_line_when_asked(tmp_path, example_d
     from trait.synthesize.stage import run_synthesize
 
     _write_tasks(tmp_path, example_data)
-    cfg = _cfg(tmp_path, "http://127.0.0.1:9/v1")
-    cfg.data.on_bad_record = "fail"
+    settings = _settings(tmp_path, "http://127.0.0.1:9/v1")
+    settings.on_bad_record = "fail"
     with pytest.raises(BadInputError, match=r"sums\.jsonl:6: malformed JSON"):
-        run_synthesize(cfg)
+        run_synthesize(settings)
 
 
 def test_unknown_prompt_override_is_a_config_error_before_any_work(tmp_path, example_data):
@@ -156,7 +158,7 @@ def test_unknown_prompt_override_is_a_config_error_before_any_work(tmp_path, exa
     from trait.synthesize.stage import run_synthesize
 
     _write_tasks(tmp_path, example_data)
-    cfg = _cfg(tmp_path, "http://127.0.0.1:9/v1", prompts={"enlightment": "typo"})
+    settings = _settings(tmp_path, "http://127.0.0.1:9/v1", prompts={"enlightment": "typo"})
     with pytest.raises(ConfigError, match="synthesize.prompts.enlightment: unknown template"):
-        run_synthesize(cfg)
-    assert not cfg.run_dir.exists()
+        run_synthesize(settings)
+    assert not settings.run_dir.exists()

@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from trait import answers
-from trait.config import TraitConfig
 from trait.evaluate import scoring
 from trait.evaluate.items import eval_items
+from trait.evaluate.settings import EvalSettings
 from trait.io import atomic_open, write_json, write_jsonl
 from trait.records import Problem
 from trait.tasks import TaskSpec
@@ -80,16 +80,16 @@ def _task_yaml(info: TaskInfo, test: Path, train: Path | None, cache: Path, max_
     return yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True) + "process_results: !function utils.process_results\n"
 
 
-def _one_task(spec: TaskSpec, cfg: TraitConfig, folder: Path) -> TaskInfo | str:
-    ev = cfg.evaluate
+def _one_task(spec: TaskSpec, s: EvalSettings, folder: Path) -> TaskInfo | str:
+    ev = s.evaluate
     if not spec.has_answers:
         return "no answer_field: nothing to score"
     if spec.split_file("test") is None:
         return "no test split (give test:, split_field or holdout_fraction)"
-    test = eval_items(spec, "test", ev.limit, cfg.seed)
+    test = eval_items(spec, "test", ev.limit, s.seed)
     if not test:
         return "no test items with answers"
-    pool = eval_items(spec, "train", ev.fewshot_pool, cfg.seed) if ev.num_fewshot else []
+    pool = eval_items(spec, "train", ev.fewshot_pool, s.seed) if ev.num_fewshot else []
     shots = min(ev.num_fewshot, len(pool))
     if shots < ev.num_fewshot:
         info(f"[yellow]evaluate: task {spec.name} has {len(pool)} train items for {ev.num_fewshot}-shot "
@@ -110,13 +110,13 @@ def _one_task(spec: TaskSpec, cfg: TraitConfig, folder: Path) -> TaskInfo | str:
     return t
 
 
-def write_lmeval_tasks(cfg: TraitConfig, folder: Path) -> GeneratedTasks:
+def write_lmeval_tasks(s: EvalSettings, folder: Path) -> GeneratedTasks:
     """Write one lm-eval task per scorable task spec (+ utils.py, answers.py, tasks.json) into ``folder``."""
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     out = GeneratedTasks(folder=folder)
-    for spec in cfg.tasks:
-        result = _one_task(spec, cfg, folder)
+    for spec in s.tasks:
+        result = _one_task(spec, s, folder)
         if isinstance(result, str):
             out.skipped[spec.name] = result
             info(f"[yellow]evaluate: task {spec.name} skipped: {result}[/yellow]")

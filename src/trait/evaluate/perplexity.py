@@ -12,10 +12,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from trait.config import TraitConfig
 from trait.corpus import describe
 from trait.errors import TraitError
 from trait.evaluate.nll import IGNORE, score_sequences
+from trait.evaluate.settings import EvalSettings
 from trait.evaluate.stats import bootstrap_ratio
 from trait.io import ReadStats, iter_docs, write_jsonl
 
@@ -36,20 +36,20 @@ def windows(ids: list[int], context: int, stride: int) -> list[tuple[list[int], 
     return out
 
 
-def perplexity(cfg: TraitConfig, model, tok, out_dir: Path) -> dict[str, Any] | None:
+def perplexity(s: EvalSettings, model, tok, out_dir: Path) -> dict[str, Any] | None:
     """Perplexity over ``data.heldout_general`` with a CI; None when no held-out text is configured."""
-    ev = cfg.evaluate
-    if not cfg.data.heldout_general:
+    ev = s.evaluate
+    if not s.heldout:
         return None
     stats = ReadStats()
     docs = []
-    for doc in iter_docs(cfg.data.heldout_general, text_key=cfg.data.text_key, id_key=cfg.data.id_key,
-                         on_error=cfg.data.on_bad_record, stats=stats):
+    for doc in iter_docs(s.heldout, text_key=s.text_key, id_key=s.id_key,
+                         on_error=s.on_bad_record, stats=stats):
         docs.append(doc)
         if ev.perplexity_max_docs is not None and len(docs) >= ev.perplexity_max_docs:
             break
     if not docs:
-        raise TraitError(f"data.heldout_general: no usable documents in {describe(cfg.data.heldout_general)}; "
+        raise TraitError(f"data.heldout_general: no usable documents in {describe(s.heldout)}; "
                          + stats.why_unusable("data.heldout_general"))
     start = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
     seqs, owner = [], []
@@ -64,12 +64,12 @@ def perplexity(cfg: TraitConfig, model, tok, out_dir: Path) -> dict[str, Any] | 
     pad = tok.pad_token_id if tok.pad_token_id is not None else (start or 0)
     scored = score_sequences(model, seqs, batch_size=ev.batch_size, pad_id=pad)
     nll, toks = [0.0] * len(docs), [0] * len(docs)
-    for d_i, s in zip(owner, scored):
-        nll[d_i] += s.nll
-        toks[d_i] += s.tokens
+    for d_i, seq in zip(owner, scored):
+        nll[d_i] += seq.nll
+        toks[d_i] += seq.tokens
     write_jsonl(Path(out_dir) / "perplexity_docs.jsonl",
                 [{"id": d.id, "nll": n, "tokens": t} for d, n, t in zip(docs, nll, toks)])
-    low, high = bootstrap_ratio(nll, toks, iters=ev.bootstrap_iters, confidence=ev.confidence, seed=cfg.seed)
+    low, high = bootstrap_ratio(nll, toks, iters=ev.bootstrap_iters, confidence=ev.confidence, seed=s.seed)
     value = sum(nll) / max(sum(toks), 1)
     if not math.isfinite(value):
         raise TraitError(f"perplexity is not finite (nll/token {value}): model weights are broken")

@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from trait.config import TraitConfig
+from trait.evaluate.settings import EvalSettings
 from trait.evaluate.stats import wilson
 from trait.io import atomic_open, read_json, read_jsonl, write_json, write_jsonl
 from trait.steps import config_hash, fingerprint
@@ -39,15 +39,15 @@ PART_KEYS = {
 }
 
 
-def eval_fingerprint(cfg: TraitConfig, model_path: Path, part: str) -> str:
+def eval_fingerprint(s: EvalSettings, model_path: Path, part: str) -> str:
     """Changes when the part's settings, its data (task files or held-out text) or the model's weights change."""
-    ev = cfg.evaluate.model_dump(mode="json")
+    ev = s.evaluate.model_dump(mode="json")
     if part == "perplexity":
-        data = {"heldout": fingerprint(cfg.data.heldout_general), "text_key": cfg.data.text_key,
-                "id_key": cfg.data.id_key, "on_bad_record": cfg.data.on_bad_record}
+        data = {"heldout": fingerprint(s.heldout), "text_key": s.text_key,
+                "id_key": s.id_key, "on_bad_record": s.on_bad_record}
     else:
-        data = {"tasks": cfg.tasks, "files": fingerprint([p for t in cfg.tasks for p in t.files])}
-    return config_hash({"part": part, "settings": {k: ev[k] for k in PART_KEYS[part]}, "seed": cfg.seed,
+        data = {"tasks": s.tasks, "files": fingerprint([p for t in s.tasks for p in t.files])}
+    return config_hash({"part": part, "settings": {k: ev[k] for k in PART_KEYS[part]}, "seed": s.seed,
                         "data": data, "model": fingerprint(_model_files(model_path))})
 
 
@@ -84,13 +84,13 @@ def _rows(name: str, lmeval: dict, losses: dict, ppl: dict | None, confidence: f
     return [{c: r.get(c) for c in COLUMNS} for r in rows]
 
 
-def evaluate_model(cfg: TraitConfig, model_path: Path, name: str, out_dir: Path) -> list[dict[str, Any]]:
+def evaluate_model(s: EvalSettings, model_path: Path, name: str, out_dir: Path) -> list[dict[str, Any]]:
     """All metrics of one model (rows of the results table); reuses finished parts found in ``out_dir``."""
     from trait.evaluate.harness import run_lmeval
     from trait.evaluate.lmeval_tasks import write_lmeval_tasks
 
     out_dir, model_path = Path(out_dir), Path(model_path)
-    ev = cfg.evaluate
+    ev = s.evaluate
     loaded: dict[str, Any] = {}
 
     def model_and_tok():
@@ -102,24 +102,24 @@ def evaluate_model(cfg: TraitConfig, model_path: Path, name: str, out_dir: Path)
 
     def lmeval() -> dict:
         info(f"evaluate {name}: lm-eval few-shot tasks ({ev.backend})")
-        return run_lmeval(ev, model_path, write_lmeval_tasks(cfg, out_dir / "lmeval_tasks"), out_dir, cfg.seed)
+        return run_lmeval(ev, model_path, write_lmeval_tasks(s, out_dir / "lmeval_tasks"), out_dir, s.seed)
 
     def losses() -> dict:
         from trait.evaluate.task_loss import task_loss
 
         info(f"evaluate {name}: task loss")
-        return task_loss(cfg, *model_and_tok(), out_dir)
+        return task_loss(s, *model_and_tok(), out_dir)
 
     def ppl() -> dict | None:
         from trait.evaluate.perplexity import perplexity
 
         info(f"evaluate {name}: perplexity on held-out general text")
-        return perplexity(cfg, *model_and_tok(), out_dir)
+        return perplexity(s, *model_and_tok(), out_dir)
 
-    cache = cfg.run_dir / "cache" / "eval"
-    lm = _cached(cache, out_dir, "lmeval", eval_fingerprint(cfg, model_path, "lmeval"), lmeval) if ev.downstream else {}
-    tl = _cached(cache, out_dir, "task_loss", eval_fingerprint(cfg, model_path, "task_loss"), losses) if ev.task_loss else {}
-    pp = _cached(cache, out_dir, "perplexity", eval_fingerprint(cfg, model_path, "perplexity"), ppl) if ev.general_ability else None
+    cache = s.run_dir / "cache" / "eval"
+    lm = _cached(cache, out_dir, "lmeval", eval_fingerprint(s, model_path, "lmeval"), lmeval) if ev.downstream else {}
+    tl = _cached(cache, out_dir, "task_loss", eval_fingerprint(s, model_path, "task_loss"), losses) if ev.task_loss else {}
+    pp = _cached(cache, out_dir, "perplexity", eval_fingerprint(s, model_path, "perplexity"), ppl) if ev.general_ability else None
     rows = _rows(name, lm, tl, pp, ev.confidence)
     write_table(out_dir, rows)
     return rows

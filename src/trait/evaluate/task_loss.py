@@ -12,11 +12,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from trait.config import TraitConfig
 from trait.errors import TraitError
 from trait.evaluate import scoring
 from trait.evaluate.items import eval_items
 from trait.evaluate.nll import IGNORE, score_sequences
+from trait.evaluate.settings import EvalSettings
 from trait.evaluate.stats import bootstrap_ratio
 from trait.io import write_jsonl
 from trait.records import Problem
@@ -31,15 +31,15 @@ def encode(tok, p: Problem, max_length: int) -> tuple[list[int], list[int]]:
     return prompt + target, [IGNORE] * len(prompt) + target
 
 
-def task_loss(cfg: TraitConfig, model, tok, out_dir: Path) -> dict[str, dict[str, Any]]:
+def task_loss(s: EvalSettings, model, tok, out_dir: Path) -> dict[str, dict[str, Any]]:
     """Per task: NLL/token with a bootstrap CI over items; per-item losses go to ``task_loss/<task>.jsonl``."""
-    ev = cfg.evaluate
+    ev = s.evaluate
     out: dict[str, dict[str, Any]] = {}
     pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
-    for spec in cfg.tasks:
+    for spec in s.tasks:
         if not spec.has_answers or spec.split_file("test") is None:
             continue
-        items = eval_items(spec, "test", ev.task_loss_limit, cfg.seed)
+        items = eval_items(spec, "test", ev.task_loss_limit, s.seed)
         if not items:
             continue
         scored = score_sequences(model, [encode(tok, p, ev.max_length) for p in items],
@@ -48,7 +48,7 @@ def task_loss(cfg: TraitConfig, model, tok, out_dir: Path) -> dict[str, dict[str
                     [{"id": p.id, "nll": s.nll, "tokens": s.tokens, "loss": s.nll / max(s.tokens, 1)}
                      for p, s in zip(items, scored)])
         nll, toks = [s.nll for s in scored], [s.tokens for s in scored]
-        low, high = bootstrap_ratio(nll, toks, iters=ev.bootstrap_iters, confidence=ev.confidence, seed=cfg.seed)
+        low, high = bootstrap_ratio(nll, toks, iters=ev.bootstrap_iters, confidence=ev.confidence, seed=s.seed)
         value = sum(nll) / sum(toks)
         if not math.isfinite(value):
             raise TraitError(f"task loss of {spec.name} is not finite ({value}): model weights are broken")

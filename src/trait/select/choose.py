@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from trait.config import TraitConfig
 from trait.corpus import path_identity
 from trait.errors import BadInputError
 from trait.io import ReadStats, iter_docs, write_json, write_jsonl
 from trait.records import Doc
+from trait.select.config import QualityConfig
 from trait.select.decontam import ContaminationIndex
 from trait.select.dedup import ExactDedup, lsh_params, minhash_dedup
+from trait.select.settings import SelectSettings
 from trait.steps import Step, fingerprint
 from trait.tasks import iter_problems
 from trait.ui import info, progress
@@ -58,11 +59,11 @@ def labelled_precision(labels_path: str, score_paths: list[str], selected: Path)
     return precision_report(ids, scores, [i in kept_ids for i in ids], load_labels(labels_path))
 
 
-def choose_settings(cfg: TraitConfig) -> dict[str, Any]:
+def choose_settings(s: SelectSettings) -> dict[str, Any]:
     """Exactly what the choose step depends on besides the scores (its hash covers nothing else)."""
-    sel = cfg.select
+    sel = s.select
     tasks = []
-    for spec in cfg.tasks:
+    for spec in s.tasks:
         test = spec.split_file("test")
         if test:
             # what decides the test items' text; the test file itself is fingerprinted below
@@ -72,25 +73,25 @@ def choose_settings(cfg: TraitConfig) -> dict[str, Any]:
     return {"threshold": sel.threshold, "keep_fraction": sel.keep_fraction,
             "quality_scorer": sel.quality.scorer, "quality_min_score": sel.quality.min_score,
             "dedup": sel.dedup, "decontaminate": sel.decontaminate,
-            "tasks": tasks if sel.decontaminate.enabled else [], "seed": cfg.seed,
-            "on_bad_record": cfg.data.on_bad_record if sel.decontaminate.enabled else None,
+            "tasks": tasks if sel.decontaminate.enabled else [], "seed": s.seed,
+            "on_bad_record": s.data.on_bad_record if sel.decontaminate.enabled else None,
             "labels": fingerprint([sel.labels])[0] if sel.labels else None}
 
 
-def run_choose(cfg: TraitConfig, score_step: Step, classify_step: Step | None = None) -> Step:
+def run_choose(s: SelectSettings, score_step: Step, classify_step: Step | None = None) -> Step:
     """The versioned choose step; skipped when an identical one (same settings, same scores) is done."""
-    return choose_step(cfg, score_step).run(lambda out: _choose_step(cfg, score_step, classify_step, out))
+    return choose_step(s, score_step).run(lambda out: _choose_step(s, score_step, classify_step, out))
 
 
-def choose_step(cfg: TraitConfig, score_step: Step) -> Step:
-    return Step(cfg.run_dir, "choose", choose_settings(cfg), deps=(score_step,), outputs=OUTPUTS)
+def choose_step(s: SelectSettings, score_step: Step) -> Step:
+    return Step(s.run_dir, "choose", choose_settings(s), deps=(score_step,), outputs=OUTPUTS)
 
 
-def _choose_step(cfg: TraitConfig, score_step: Step, classify_step: Step | None, out: Path) -> dict[str, Any]:
-    summary = choose(cfg, score_shards(score_step), out)
-    summary["method"] = cfg.select.method
-    if cfg.select.labels:
-        summary["general_precision"] = labelled_precision(cfg.select.labels, score_shards(score_step),
+def _choose_step(s: SelectSettings, score_step: Step, classify_step: Step | None, out: Path) -> dict[str, Any]:
+    summary = choose(s, score_shards(score_step), out)
+    summary["method"] = s.select.method
+    if s.select.labels:
+        summary["general_precision"] = labelled_precision(s.select.labels, score_shards(score_step),
                                                           out / SELECTED)
     if classify_step is not None and classify_step.done and (classify_step.path / "summary.json").exists():
         summary["classifier"] = classify_step.summary()
@@ -104,8 +105,7 @@ def _read_doc_stream(paths: list[str], stats: ReadStats | None = None) -> Iterat
     return iter_docs(paths, on_error="fail", stats=stats)
 
 
-def _quality_ok(doc: Doc, cfg: TraitConfig, where: str) -> bool:
-    q = cfg.select.quality
+def _quality_ok(doc: Doc, q: QualityConfig, where: str) -> bool:
     if q.scorer == "none":
         return True
     value = doc.scores.get("quality")
@@ -121,18 +121,18 @@ def _domain(doc: Doc, where: str) -> float:
     return float(value)
 
 
-def read_scores(cfg: TraitConfig, paths: list[str]) -> tuple[np.ndarray, np.ndarray, ReadStats]:
+def read_scores(quality: QualityConfig, paths: list[str]) -> tuple[np.ndarray, np.ndarray, ReadStats]:
     """Pass 1: the domain score and the quality verdict of every doc (9 bytes per doc in memory)."""
-    domain, quality = array("d"), array("b")
+    domain, passed = array("d"), array("b")
     stats = ReadStats()
     where = str(Path(paths[0]).parent)
     with progress() as bar:
         task = bar.add_task("choose: reading scores", total=None)
         for doc in _read_doc_stream(paths, stats):
             domain.append(_domain(doc, where))
-            quality.append(_quality_ok(doc, cfg, where))
+            passed.append(_quality_ok(doc, quality, where))
             bar.advance(task)
-    return np.frombuffer(domain, dtype=np.float64), np.frombuffer(quality, dtype=np.int8).astype(bool), stats
+    return np.frombuffer(domain, dtype=np.float64), np.frombuffer(passed, dtype=np.int8).astype(bool), stats
 
 
 def keep_mask(domain: np.ndarray, quality_ok: np.ndarray, *, threshold: float | None,
@@ -169,27 +169,27 @@ class DropLog:
                                          "scores": doc.scores, "text": doc.text[:SAMPLE_CHARS], **extra})
 
 
-def contamination_index(cfg: TraitConfig) -> tuple[ContaminationIndex, dict[str, Any]]:
+def contamination_index(s: SelectSettings) -> tuple[ContaminationIndex, dict[str, Any]]:
     """Index every configured task's test split (an empty index when decontamination is off)."""
-    d = cfg.select.decontaminate
+    d = s.select.decontaminate
     index = ContaminationIndex(n=d.ngram, min_words=d.min_words)
     per_task: dict[str, Any] = {}
     if not d.enabled:
         return index, {"enabled": False}
-    for spec in cfg.tasks:
+    for spec in s.tasks:
         stats = ReadStats()
         before = index.items
-        index.add_problems(iter_problems(spec, "test", on_error=cfg.data.on_bad_record, stats=stats))
+        index.add_problems(iter_problems(spec, "test", on_error=s.data.on_bad_record, stats=stats))
         per_task[spec.name] = {"texts_indexed": index.items - before, **stats.to_dict()}
     return index, {"enabled": True, **index.stats(), "tasks": per_task}
 
 
-def choose(cfg: TraitConfig, paths: list[str], out: Path) -> dict[str, Any]:
+def choose(s: SelectSettings, paths: list[str], out: Path) -> dict[str, Any]:
     """Run both passes and write ``selected.jsonl.gz``, ``dropped_samples.json``; return the summary."""
-    sel = cfg.select
-    domain, quality_ok, stats = read_scores(cfg, paths)
+    sel = s.select
+    domain, quality_ok, stats = read_scores(sel.quality, paths)
     keep, cut = keep_mask(domain, quality_ok, threshold=sel.threshold, keep_fraction=sel.keep_fraction)
-    index, decontam = contamination_index(cfg)
+    index, decontam = contamination_index(s)
     log = DropLog()
     exact = ExactDedup() if sel.dedup.exact else None
     candidates = out / "work" / "candidates.jsonl"  # temporary: not worth compressing
@@ -217,7 +217,7 @@ def choose(cfg: TraitConfig, paths: list[str], out: Path) -> dict[str, Any]:
         d = sel.dedup
         for doc, dup in minhash_dedup(lambda: _read_doc_stream([str(candidates)]), out / "work" / "minhash",
                                       threshold=d.minhash_threshold, num_perm=d.num_perm, ngram=d.ngram,
-                                      seed=cfg.seed + 1):
+                                      seed=s.seed + 1):
             if dup:
                 log.drop("near_duplicate", doc)
             else:

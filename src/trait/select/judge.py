@@ -16,13 +16,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from trait.config import TraitConfig
 from trait.io import iter_docs, write_jsonl
 from trait.llm import CachedLLM, ChatResult, chat_request, make_llm
+from trait.llm.config import LLMConfig
 from trait.records import Doc
 from trait.select.bootstrap import reservoir_sample
 from trait.select.choose import score_shards
+from trait.select.config import JudgeConfig
 from trait.select.precision import judged_precision, load_labels
+from trait.select.settings import SelectSettings
 from trait.steps import Step, fingerprint
 from trait.ui import info
 
@@ -41,14 +43,14 @@ def parse_verdict(reply: str) -> int | None:
 class LLMJudge:
     """A ``RelevanceJudge`` over the cached LLM: greedy, a few tokens, one request per document."""
 
-    def __init__(self, llm: CachedLLM, cfg: TraitConfig) -> None:
-        self.llm, self.cfg = llm, cfg
+    def __init__(self, llm: CachedLLM, settings: JudgeConfig, model: LLMConfig) -> None:
+        self.llm, self.settings = llm, settings
+        self.greedy = model.model_copy(update={"temperature": 0.0, "top_p": 1.0, "max_tokens": 8})
         self.seen: dict[str, tuple[str | None, int | None]] = {}  # text -> (reply or None if failed, verdict)
 
     def judge(self, texts: Sequence[str]) -> list[int | None]:
-        j, llm_cfg = self.cfg.select.judge, self.cfg.llm
-        greedy = llm_cfg.model_copy(update={"temperature": 0.0, "top_p": 1.0, "max_tokens": 8})
-        reqs = [chat_request(greedy, [("user", PROMPT.format(text=t[:j.max_chars], domain=j.domain))])
+        j = self.settings
+        reqs = [chat_request(self.greedy, [("user", PROMPT.format(text=t[:j.max_chars], domain=j.domain))])
                 for t in texts]
         out = self.llm.generate(reqs, description="judge")
         for text, res in zip(texts, out):
@@ -68,27 +70,27 @@ def agreement(judge: LLMJudge, docs: Sequence[Doc], labels: dict[str, int]) -> d
             "label_yes_rate": sum(y for _, y in answered) / n if n else float("nan")}
 
 
-def judge_settings(cfg: TraitConfig) -> dict[str, Any]:
-    llm = cfg.llm
-    labels = cfg.select.labels
-    return {"judge": cfg.select.judge.model_dump(mode="json"), "prompt": PROMPT_HASH, "seed": cfg.seed,
+def judge_settings(s: SelectSettings) -> dict[str, Any]:
+    llm = s.llm
+    labels = s.select.labels
+    return {"judge": s.select.judge.model_dump(mode="json"), "prompt": PROMPT_HASH, "seed": s.seed,
             "llm": {"backend": llm.backend, "model": llm.model, "base_url": llm.base_url},
             "labels": fingerprint([labels])[0] if labels else None}
 
 
-def run_judge(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step | None:
+def run_judge(s: SelectSettings, score_step: Step, choose_step: Step) -> Step | None:
     """The judge step (None when ``select.judge.enabled`` is off); skipped when done with these settings."""
-    if not cfg.select.judge.enabled:
+    if not s.select.judge.enabled:
         return None
-    return judge_step(cfg, score_step, choose_step).run(lambda out: _judge(cfg, score_step, choose_step, out))
+    return judge_step(s, score_step, choose_step).run(lambda out: _judge(s, score_step, choose_step, out))
 
 
-def judge_step(cfg: TraitConfig, score_step: Step, choose_step: Step) -> Step:
-    return Step(cfg.run_dir, "judge", judge_settings(cfg), deps=(score_step, choose_step),
+def judge_step(s: SelectSettings, score_step: Step, choose_step: Step) -> Step:
+    return Step(s.run_dir, "judge", judge_settings(s), deps=(score_step, choose_step),
                 outputs={"judgements": "judgements.jsonl"})
 
 
-def _judge(cfg: TraitConfig, score_step: Step, choose_step: Step, out: Path) -> dict[str, Any]:
+def _judge(s: SelectSettings, score_step: Step, choose_step: Step, out: Path) -> dict[str, Any]:
     kept_path = str(choose_step.file("selected"))
     kept_ids = {d.id for d in iter_docs([kept_path], on_error="fail")}
     counts = {"kept": len(kept_ids), "dropped": 0}
@@ -99,12 +101,12 @@ def _judge(cfg: TraitConfig, score_step: Step, choose_step: Step, out: Path) -> 
                 counts["dropped"] += 1
                 yield doc
 
-    n, seed = cfg.select.judge.sample, cfg.seed
+    n, seed = s.select.judge.sample, s.seed
     kept = reservoir_sample(iter_docs([kept_path], on_error="fail"), n, seed)
     drop = reservoir_sample(dropped(), n, seed + 1)
-    llm = make_llm(cfg.llm, cache_path=cfg.run_dir / "llm_cache.sqlite", failures_path=out / "llm_failures.jsonl")
+    llm = make_llm(s.llm, cache_path=s.run_dir / "llm_cache.sqlite", failures_path=out / "llm_failures.jsonl")
     try:
-        judge = LLMJudge(llm, cfg)
+        judge = LLMJudge(llm, s.select.judge, s.llm)
         report = judged_precision([d.text for d in kept], [d.text for d in drop], judge, n, seed,
                                   n_kept_total=counts["kept"], n_dropped_total=counts["dropped"])
         stats = llm.stats()
@@ -114,14 +116,14 @@ def _judge(cfg: TraitConfig, score_step: Step, choose_step: Step, out: Path) -> 
         {"side": side, "id": d.id, "verdict": judge.seen[d.text][1], "reply": judge.seen[d.text][0],
          "scores": d.scores, "text": d.text[:300]}
         for side, docs in (("kept", kept), ("dropped", drop)) for d in docs if d.text in judge.seen])
-    summary = {**report, "domain": cfg.select.judge.domain, "totals": counts, "llm": stats}
-    if cfg.select.labels:  # hand labels too: say how far the judge can be trusted
-        summary["agreement_with_labels"] = agreement(judge, kept + drop, load_labels(cfg.select.labels))
+    summary = {**report, "domain": s.select.judge.domain, "totals": counts, "llm": stats}
+    if s.select.labels:  # hand labels too: say how far the judge can be trusted
+        summary["agreement_with_labels"] = agreement(judge, kept + drop, load_labels(s.select.labels))
     agree = summary.get("agreement_with_labels")
     if agree and agree["answered"]:
         info(f"judge vs. hand labels: {agree['accuracy']:.0%} agreement on {agree['answered']} docs "
              f"(judge says yes to {agree['judge_yes_rate']:.0%}, labels to {agree['label_yes_rate']:.0%})")
-    info(f"judge ({cfg.llm.model}): precision {report['precision']:.2f} "
+    info(f"judge ({s.llm.model}): precision {report['precision']:.2f} "
          f"[{report['kept']['ci95'][0]:.2f}, {report['kept']['ci95'][1]:.2f}] on {report['kept']['judged']} kept docs; "
          f"in-domain among dropped {report['dropped']['in_domain_rate']:.3f}; "
          f"recall estimate {report['recall_estimate']:.2f}")

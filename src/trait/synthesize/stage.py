@@ -14,15 +14,16 @@ from typing import Any
 
 from rich.progress import TextColumn
 
-from trait.config import TraitConfig
 from trait.errors import ConfigError
 from trait.io import ReadStats, write_jsonl
+from trait.llm.config import LLMConfig
 from trait.records import Passage, Problem
 from trait.steps import Step, canonical, fingerprint
 from trait.synthesize.groups import make_groups
 from trait.synthesize.passages import PassageJob, Settings
 from trait.synthesize.prompts import PROMPTS_VERSION, Prompts
 from trait.synthesize.rounds import run_jobs
+from trait.synthesize.settings import SynthesisSettings
 from trait.tasks import TaskSpec, load_problems
 from trait.ui import info, progress
 
@@ -30,45 +31,45 @@ STAGE = "synthesize"
 OUTPUTS = {"passages": "passages.jsonl", "rejected": "rejected.jsonl"}  # the step's declared files
 
 
-def synthesis_tasks(cfg: TraitConfig) -> list[TaskSpec]:
+def synthesis_tasks(tasks: list[TaskSpec]) -> list[TaskSpec]:
     """Tasks whose training problems may seed passages (a train split, and not evaluation-only)."""
-    tasks = [t for t in cfg.tasks if t.split_file("train") and not t.eval_only]
+    tasks = [t for t in tasks if t.split_file("train") and not t.eval_only]
     if not tasks:
         raise ConfigError("tasks: no task with a train split for synthesis (all are eval_only or test-only)")
     return tasks
 
 
-def llm_settings(cfg: TraitConfig) -> dict[str, Any]:
+def llm_settings(llm: LLMConfig) -> dict[str, Any]:
     """The LLM section as hashed and recorded: speed knobs and the key's variable name (never a key) dropped."""
-    return {k: v for k, v in canonical(cfg.llm).items() if "key" not in k}
+    return {k: v for k, v in canonical(llm).items() if "key" not in k}
 
 
-def synthesize_step(cfg: TraitConfig) -> Step:
+def synthesize_step(s: SynthesisSettings) -> Step:
     """The step (hash of settings + prompts + task files), without running it."""
-    tasks = synthesis_tasks(cfg)
-    prompts = Prompts.from_overrides(cfg.synthesize.prompts)
-    config = {"synthesize": cfg.synthesize, "llm": llm_settings(cfg), "seed": cfg.seed,
-              "on_bad_record": cfg.data.on_bad_record,  # 'fail' must not be served a run that skipped
+    tasks = synthesis_tasks(s.tasks)
+    prompts = Prompts.from_overrides(s.synthesize.prompts)
+    config = {"synthesize": s.synthesize, "llm": llm_settings(s.llm), "seed": s.seed,
+              "on_bad_record": s.on_bad_record,  # 'fail' must not be served a run that skipped
               "prompts": {"version": PROMPTS_VERSION, "hash": prompts.hash},
               "tasks": [{"spec": t, "files": fingerprint([t.split_file("train")])} for t in tasks]}
-    return Step(cfg.run_dir, STAGE, config, outputs=OUTPUTS)
+    return Step(s.run_dir, STAGE, config, outputs=OUTPUTS)
 
 
-def run_synthesize(cfg: TraitConfig) -> Step:
-    return synthesize_step(cfg).run(lambda out: _synthesize(cfg, out))
+def run_synthesize(s: SynthesisSettings) -> Step:
+    return synthesize_step(s).run(lambda out: _synthesize(s, out))
 
 
-def _synthesize(cfg: TraitConfig, out: Path) -> dict[str, Any]:
+def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
     t0 = time.time()
-    sc = cfg.synthesize
-    tasks = synthesis_tasks(cfg)
+    sc, lc = s.synthesize, s.llm
+    tasks = synthesis_tasks(s.tasks)
     prompts = Prompts.from_overrides(sc.prompts)
-    problems, load_stats = _load(tasks, cfg.data.on_bad_record)
-    schedule = make_groups(problems, sc.problems_per_passage, sc.uses_per_problem, cfg.seed)
+    problems, load_stats = _load(tasks, s.on_bad_record)
+    schedule = make_groups(problems, sc.problems_per_passage, sc.uses_per_problem, s.seed)
     groups = schedule[: sc.max_passages] if sc.max_passages else schedule
-    settings = Settings(prompts=prompts, tasks={t.name: t for t in tasks}, model=cfg.llm.model,
-                        backend=cfg.llm.backend, temperature=cfg.llm.temperature, top_p=cfg.llm.top_p,
-                        max_tokens=cfg.llm.max_tokens, seed=cfg.seed, gold_hints=sc.gold_hints,
+    settings = Settings(prompts=prompts, tasks={t.name: t for t in tasks}, model=lc.model,
+                        backend=lc.backend, temperature=lc.temperature, top_p=lc.top_p,
+                        max_tokens=lc.max_tokens, seed=s.seed, gold_hints=sc.gold_hints,
                         max_regenerations=sc.max_regenerations, min_paragraph_words=sc.min_paragraph_words,
                         min_enlightenment_words=sc.min_enlightenment_words)
     info(f"synthesize: {len(groups)} passages of {sc.problems_per_passage} problems from "
@@ -76,7 +77,7 @@ def _synthesize(cfg: TraitConfig, out: Path) -> dict[str, Any]:
 
     from trait.llm import make_llm
 
-    llm = make_llm(cfg.llm, cache_path=cfg.run_dir / "llm_cache.sqlite",
+    llm = make_llm(lc, cache_path=s.run_dir / "llm_cache.sqlite",
                    failures_path=out / "llm_failures.jsonl")
     finished: list[PassageJob] = []
     try:

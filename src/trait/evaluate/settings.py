@@ -1,0 +1,25 @@
+"""What evaluation reads, and nothing else of the chain: its own section, the tasks, the held-out text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from trait.corpus import CorpusPath
+from trait.evaluate.config import EvaluateConfig
+from trait.schema import Section
+from trait.tasks import TaskSpec
+
+
+class EvalSettings(Section):
+    evaluate: EvaluateConfig
+    tasks: list[TaskSpec]
+    heldout: list[CorpusPath] = Field(default_factory=list)
+    text_key: str = "text"
+    id_key: str | None = "id"
+    on_bad_record: Literal["skip", "fail"] = "skip"
+    seed: int = 0
+    base_model: str  # the model of the ``base`` arm
+    run_dir: Path  # where finished evaluation parts are cached (never hashed)

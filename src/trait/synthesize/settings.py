@@ -1,0 +1,20 @@
+"""What synthesis reads, and nothing else of the chain (``trait.pipeline.synthesis_settings`` builds it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trait.io import OnError
+from trait.llm.config import LLMConfig
+from trait.schema import Section
+from trait.synthesize.config import SynthesizeConfig
+from trait.tasks import TaskSpec
+
+
+class SynthesisSettings(Section):
+    run_dir: Path  # holds the run-level LLM cache (never hashed)
+    seed: int
+    synthesize: SynthesizeConfig
+    llm: LLMConfig
+    tasks: list[TaskSpec]  # all configured tasks; ``synthesis_tasks`` picks those with a train split
+    on_bad_record: OnError
