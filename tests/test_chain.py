@@ -191,6 +191,8 @@ def test_a_new_arm_in_yaml_alone(chain_cfg):
     custom = {"name": "seed_then_synthetic", "stages": [
         {"name": "stage1", "tokens": "stage1", "mix": {"seed": None, "replay": 0.2}},
         {"name": "stage2", "tokens": "stage2", "mix": {"synthetic": None}, "schedule": "stage2"}]}
+    pipeline.ablate(chain_cfg(ablate={"arms": ["base"]}))  # what the run had before (any test order)
+    pipeline.synthesize(chain_cfg())
     cfg = chain_cfg(ablate={"arms": ["base", "seed_then_synthetic"], "custom_arms": [custom]})
     step = pipeline.ablate(cfg)
     s = step.summary()

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from trait.config import TraitConfig, config_from_dict
 from trait.pipeline import plan
 
-TRAINED = ["cpt_seed", "cpt_selected", "synthetic_only", "trait_two_stage", "trait_one_stage"]
+TRAINED = ["cpt_seed", "cpt_selected", "synthetic_only", "cpt_task_data", "trait_two_stage", "trait_one_stage"]
 ARMS = ["base", *TRAINED]
 
 
@@ -34,14 +34,15 @@ CHOOSE_ON = {"choose"} | ALL_ARMS_BUILT  # every trained arm reads the selection
 SCORE_ON = {"score"} | CHOOSE_ON
 CLASSIFY_ON = {"classify"} | SCORE_ON
 SYNTH_ON = {"synthesize"} | chain("synthetic_only", "trait_two_stage", "trait_one_stage")
-EVERYTHING = CLASSIFY_ON | SYNTH_ON | EVALS
+TASK_DATA_ON = {"task_data"} | chain("cpt_task_data")  # the control arm: tasks' train items as text
+EVERYTHING = CLASSIFY_ON | SYNTH_ON | EVALS | TASK_DATA_ON
 NOTHING: set[str] = set()
 
 # key -> (new value, steps that must re-run)
 TABLE: dict[str, tuple[object, set[str]]] = {
     "run": ("other", EVERYTHING),
     "runs_dir": ("elsewhere", EVERYTHING),
-    "seed": (7, EVERYTHING),
+    "seed": (7, EVERYTHING - {"task_data"}),
     "data.seed_corpus": (["seed2.jsonl"], CLASSIFY_ON),
     "data.seed_corpus.0.path": ("seed2.jsonl", CLASSIFY_ON),
     "data.seed_corpus.0.text_key": ("body", CLASSIFY_ON),
@@ -50,23 +51,23 @@ TABLE: dict[str, tuple[object, set[str]]] = {
     "data.general_corpus": (["general2.jsonl"], CLASSIFY_ON),
     "data.replay_corpus": (["general2.jsonl"], ALL_ARMS_BUILT),
     "data.heldout_general": (["general2.jsonl"], EVALS),
-    "data.text_key": ("body", EVERYTHING - {"synthesize"}),
-    "data.id_key": ("url", EVERYTHING - {"synthesize"}),
+    "data.text_key": ("body", EVERYTHING - {"synthesize", "task_data"}),
+    "data.id_key": ("url", EVERYTHING - {"synthesize", "task_data"}),
     "data.on_bad_record": ("fail", EVERYTHING),
     "tasks": ([], None),  # no task at all: synthesis cannot be planned (checked below)
-    "tasks.0.name": ("gsm", CHOOSE_ON | SYNTH_ON | EVALS),
+    "tasks.0.name": ("gsm", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.description": ("Word problems.", SYNTH_ON | EVALS),
-    "tasks.0.train": ("gsm_train2.jsonl", SYNTH_ON | EVALS),
+    "tasks.0.train": ("gsm_train2.jsonl", SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.test": ("gsm_test2.jsonl", CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.split_field": ("split", CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.train_values": (["tr"], CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.test_values": (["te"], CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.holdout_fraction": (0.5, CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.id_field": ("uid", CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.input_field": ("q", CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.answer_field": ("a", CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.answer_format": ("plain", CHOOSE_ON | SYNTH_ON | EVALS),
-    "tasks.0.solution_field": ("sol", CHOOSE_ON | SYNTH_ON | EVALS),
+    "tasks.0.split_field": ("split", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.train_values": (["tr"], CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.test_values": (["te"], CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.holdout_fraction": (0.5, CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.id_field": ("uid", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.input_field": ("q", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.answer_field": ("a", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.answer_format": ("plain", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.solution_field": ("sol", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.checker": ("exact", SYNTH_ON | EVALS),
     "tasks.0.eval_only": (True, None),  # the only task: nothing left to synthesize from (checked below)
     "select.method": ("dsir", CLASSIFY_ON),
@@ -164,7 +165,8 @@ TABLE: dict[str, tuple[object, set[str]]] = {
     "build.stage1_tokens": (999, ALL_ARMS_BUILT),
     "build.stage2_tokens": (999, ALL_ARMS_BUILT),
     "build.stage1_replay_fraction": (0.3, chain("cpt_seed", "cpt_selected", "trait_two_stage", "trait_one_stage")),
-    "build.stage2_replay_fraction": (0.3, chain("synthetic_only", "trait_two_stage", "trait_one_stage")),
+    "build.stage2_replay_fraction": (0.3, chain("synthetic_only", "cpt_task_data", "trait_two_stage",
+                                                "trait_one_stage")),
     "build.stage1_seed_fraction": (0.5, chain("cpt_selected", "trait_two_stage", "trait_one_stage")),
     "build.max_epochs": (2.0, ALL_ARMS_BUILT),
     "build.replay_sample_rate": (0.5, ALL_ARMS_BUILT),

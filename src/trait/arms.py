@@ -23,8 +23,8 @@ from pydantic import Field, model_validator
 from trait.build.config import BuildConfig
 from trait.schema import Section
 
-Source = Literal["seed", "selected", "synthetic", "replay"]
-SOURCES: tuple[str, ...] = ("seed", "selected", "synthetic", "replay")
+Source = Literal["seed", "selected", "synthetic", "replay", "task_data"]
+SOURCES: tuple[str, ...] = ("seed", "selected", "synthetic", "replay", "task_data")
 
 
 class ArmStage(Section):
@@ -34,7 +34,8 @@ class ArmStage(Section):
     tokens: int | Literal["stage1", "stage2", "total"] = Field(
         "total", description="Token budget: a number, or build.stage1_tokens / build.stage2_tokens / their sum.")
     mix: dict[Source, float | None] = Field(
-        description="Share of the stage's tokens per source (seed, selected, synthetic, replay); null = share "
+        description="Share of the stage's tokens per source (seed, selected, synthetic, replay, task_data: "
+        "the tasks' train items as question + gold solution text); null = share "
         "what is left with the other null sources, in proportion to the tokens each has.")
     schedule: Literal["stage1", "stage2"] = Field(
         "stage1", description="Which optimiser schedule trains it: train.stage1 or train.stage2.")
@@ -92,6 +93,9 @@ def builtin_arms(b: BuildConfig) -> dict[str, ArmSpec]:
         ("cpt_selected", "CPT on seed + selected documents (+ replay): TRAIT's stage-1 data alone.",
          [ArmStage(mix=stage1)]),
         ("synthetic_only", "CPT on the synthetic passages (+ replay) alone.", [ArmStage(mix=stage2)]),
+        ("cpt_task_data", ("Control: CPT on the tasks' train items as plain text (question + gold solution, "
+                           "+ replay), in place of the passages written from them."),
+         [ArmStage(mix={"task_data": None, "replay": r2})]),
         ("trait_two_stage", "TRAIT: stage 1 (seed + selected + replay), then stage 2 (passages + replay).",
          [ArmStage(name="stage1", tokens="stage1", mix=stage1),
           ArmStage(name="stage2", tokens="stage2", mix=stage2, schedule="stage2")]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from trait.arms import ArmSpec, builtin_arms, trait_arm
 from trait.config import TraitConfig
@@ -39,11 +40,26 @@ def arm_specs(cfg: TraitConfig, names: list[str]) -> list[ArmSpec]:
     return [table[n] for n in names]
 
 
-def eval_settings(cfg: TraitConfig) -> EvalSettings:
+def eval_settings(cfg: TraitConfig, train_seed: int | None = None) -> EvalSettings:
+    """Evaluation always draws with the top-level seed, so only training varies across ``ablate.seeds``."""
     d = cfg.data
     return EvalSettings(evaluate=cfg.evaluate, tasks=cfg.tasks, heldout=d.heldout_general, text_key=d.text_key,
-                        id_key=d.id_key, on_bad_record=d.on_bad_record, seed=cfg.seed,
+                        id_key=d.id_key, on_bad_record=d.on_bad_record, seed=cfg.seed, train_seed=train_seed,
                         base_model=cfg.train.base_model, run_dir=cfg.run_dir)
+
+
+def _runs(cfg: TraitConfig, arm: ArmSpec) -> list[tuple[int | None, str]]:
+    """(training seed, plan-name suffix) of each run of ``arm``: one per seed of ``ablate.seeds`` (the
+    first unsuffixed, then ``@<seed>``), or (None, '') for the base model, which is not trained."""
+    if not arm.stages:
+        return [(None, "")]
+    seeds = cfg.ablate.seed_list(cfg.seed)
+    return [(s, "" if i == 0 else f"@{s}") for i, s in enumerate(seeds)]
+
+
+def _bootstrap(cfg: TraitConfig) -> dict[str, Any]:
+    """What the join's intervals resample with (the per-arm ones use the same)."""
+    return {"iters": cfg.evaluate.bootstrap_iters, "confidence": cfg.evaluate.confidence, "seed": cfg.seed}
 
 
 def _chain_arms(cfg: TraitConfig) -> list[ArmSpec]:
@@ -76,26 +92,32 @@ def synthesize(cfg: TraitConfig) -> Step:
     return run_synthesize(synthesis_settings(cfg))
 
 
-def _arm_train(cfg: TraitConfig, arm: ArmSpec, upstream: dict[str, Step | None]) -> Step | None:
-    """Build and train one arm (None for an arm without stages: the base model)."""
+def _arm_train(cfg: TraitConfig, arm: ArmSpec, upstream: dict[str, Step | None],
+               seed: int | None = None) -> Step | None:
+    """Build and train one arm with ``seed`` (default: the top-level one); None for the base model."""
     from trait.build.stage import run_build
     from trait.train.stage import run_train
 
     if not arm.stages:
         return None
+    seed = cfg.seed if seed is None else seed
     build_ = run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
-                       seed=cfg.seed, select=upstream.get("select"), synth=upstream.get("synthesize"))
-    return run_train(arm, cfg.train, build_, run_dir=cfg.run_dir, seed=cfg.seed)
+                       seed=seed, select=upstream.get("select"), synth=upstream.get("synthesize"),
+                       task_data=upstream.get("task_data"))
+    return run_train(arm, cfg.train, build_, run_dir=cfg.run_dir, seed=seed)
 
 
 def _upstream(cfg: TraitConfig, arms: list[ArmSpec]) -> dict[str, Step | None]:
-    """Selection and synthesis, run only when some arm reads their output."""
+    """Selection, synthesis and the task-data corpus, each run only when some arm reads it."""
+    from trait.build.task_data import run_task_data
     from trait.models import check_model
 
     check_model(cfg.train.base_model)  # before selection and synthesis, not after them
     used = set().union(*(a.sources for a in arms))
+    task_data = (run_task_data(cfg.tasks, on_bad_record=cfg.data.on_bad_record, run_dir=cfg.run_dir)
+                 if "task_data" in used else None)
     return {"select": select(cfg) if used & {"selected", "replay"} else None,
-            "synthesize": synthesize(cfg) if "synthetic" in used else None}
+            "synthesize": synthesize(cfg) if "synthetic" in used else None, "task_data": task_data}
 
 
 @_command
@@ -117,14 +139,15 @@ def train(cfg: TraitConfig) -> Step:
 
 
 def _compare(cfg: TraitConfig, stage: str, arms: list[ArmSpec]) -> Step:
-    """Train and evaluate every arm, then join their rows into one table (the ``stage`` step)."""
+    """Train (once per seed) and evaluate every arm, then join their rows into one table (``stage``)."""
     from trait.ablate.join import run_join
     from trait.evaluate.stage import run_eval
 
     up = _upstream(cfg, arms)
-    evals = {a.name: run_eval(eval_settings(cfg), a.name, _arm_train(cfg, a, up)) for a in arms}
+    evals = {a.name: [run_eval(eval_settings(cfg, seed), a.name, _arm_train(cfg, a, up, seed))
+                      for seed, _ in _runs(cfg, a)] for a in arms}
     return run_join(cfg.run_dir, stage, arms, evals, up["synthesize"],
-                    cfg.build.stage1_tokens + cfg.build.stage2_tokens)
+                    cfg.build.stage1_tokens + cfg.build.stage2_tokens, _bootstrap(cfg))
 
 
 @_command
@@ -159,6 +182,7 @@ def plan(cfg: TraitConfig, arms: list[str] | None = None) -> dict[str, Step]:
     The hashes are those the run uses: each stage module builds its step here and in its runner."""
     from trait.ablate.join import join_step
     from trait.build.stage import build_step
+    from trait.build.task_data import task_data_step
     from trait.evaluate.stage import eval_step
     from trait.select.choose import choose_step
     from trait.select.judge import judge_step
@@ -177,14 +201,22 @@ def plan(cfg: TraitConfig, arms: list[str] | None = None) -> dict[str, Step]:
     synth = synthesize_step(synthesis_settings(cfg)) if any(a.uses_llm for a in specs) else None
     if synth is not None:
         steps["synthesize"] = synth
-    evals = {}
+    task_data = (task_data_step(cfg.tasks, on_bad_record=cfg.data.on_bad_record, run_dir=cfg.run_dir)
+                 if any("task_data" in a.sources for a in specs) else None)
+    if task_data is not None:
+        steps["task_data"] = task_data
+    evals: dict[str, list[Step]] = {}
     for a in specs:
-        trained = None
-        if a.stages:
-            steps[f"build_{a.name}"] = b = build_step(a, cfg.build, cfg.data, run_dir=cfg.run_dir,
-                                                      base_model=cfg.train.base_model, seed=cfg.seed,
-                                                      select=steps["choose"], synth=synth)
-            steps[f"train_{a.name}"] = trained = train_step(a, cfg.train, b, run_dir=cfg.run_dir, seed=cfg.seed)
-        steps[f"eval_{a.name}"] = evals[a.name] = eval_step(eval_settings(cfg), a.name, trained)
-    steps["ablate"] = join_step(Path(cfg.run_dir), "ablate", specs, evals, synth)
+        for seed, tag in _runs(cfg, a):
+            trained = None
+            if seed is not None:
+                steps[f"build_{a.name}{tag}"] = b = build_step(a, cfg.build, cfg.data, run_dir=cfg.run_dir,
+                                                               base_model=cfg.train.base_model, seed=seed,
+                                                               select=steps["choose"], synth=synth,
+                                                               task_data=task_data)
+                trained = train_step(a, cfg.train, b, run_dir=cfg.run_dir, seed=seed)
+                steps[f"train_{a.name}{tag}"] = trained
+            steps[f"eval_{a.name}{tag}"] = e = eval_step(eval_settings(cfg, seed), a.name, trained)
+            evals.setdefault(a.name, []).append(e)
+    steps["ablate"] = join_step(Path(cfg.run_dir), "ablate", specs, evals, synth, _bootstrap(cfg))
     return steps

@@ -8,8 +8,10 @@ import math
 import pytest
 
 from trait.errors import TraitError
+from trait.evaluate.per_item import ITEMS, read_items
 from trait.evaluate.results import as_dict, evaluate_model, format_table, read_table
 from trait.evaluate.stage import run_eval
+from trait.evaluate.stats import paired_bootstrap
 from trait.pipeline import eval_settings
 from trait.steps import Step
 
@@ -27,10 +29,23 @@ def _check_rows(rows, models):
         assert r["ci_method"] == ("wilson" if r["metric"] in ("exact_match", "math_verify") else "bootstrap")
 
 
+def _check_items(out, rows):
+    """``items.jsonl``: every row's value is its items' sum(num) / sum(den) (perplexity: the exp), n items."""
+    items = read_items(out / ITEMS)
+    assert set(items) == {(r["task"], r["metric"]) for r in rows}
+    for r in rows:
+        num, den = (sum(v[i] for v in items[(r["task"], r["metric"])].values()) for i in (0, 1))
+        value = math.exp(num / den) if r["metric"] == "perplexity" else num / den
+        assert value == pytest.approx(r["value"]) and len(items[(r["task"], r["metric"])]) == r["n"], r
+        if r["metric"] in ("exact_match", "math_verify"):
+            assert {v for v in items[(r["task"], r["metric"])].values()} <= {(0, 1), (1, 1)}
+
+
 def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_model, tmp_path):
     out = tmp_path / "eval"
     rows = evaluate_model(eval_settings(eval_cfg), tiny_model, "base", out)
     _check_rows(rows, ["base"])
+    _check_items(out, rows)
     assert len(rows) == 3 * 3 + 1
     assert read_table(out) == rows
     assert len(format_table(rows).splitlines()) == len(rows) + 1
@@ -44,6 +59,7 @@ def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_mo
     # another step folder (as a new evaluate step has) still finds every finished part
     assert evaluate_model(eval_settings(eval_cfg), tiny_model, "base", tmp_path / "another_step") == rows
     assert {p.name: p.stat().st_mtime_ns for p in cache.iterdir()} == stamps  # nothing recomputed
+    assert read_items(tmp_path / "another_step" / ITEMS) == read_items(out / ITEMS)  # reused parts keep items
 
 
 def test_changed_setting_recomputes_only_what_it_invalidates(eval_cfg, model_copy, tmp_path):
@@ -83,9 +99,14 @@ def test_eval_steps_of_the_base_and_a_trained_model(eval_cfg, tuned_model, tmp_p
     rows = read_table(base.path) + read_table(tuned.file("results").parent)
     _check_rows(rows, ["base", "x"])
     d = as_dict(rows)
+    items = {name: read_items(step.file("items")) for name, step in (("base", base), ("x", tuned))}
     for task in ("gsm8k", "svamp", "mawps"):
         assert d["x"][task]["task_loss"]["value"] < d["base"][task]["task_loss"]["value"]
+        # paired on the same items, the tuned model's lower loss is a difference the data show
+        p = paired_bootstrap(items["x"][(task, "task_loss")], items["base"][(task, "task_loss")], iters=500)
+        assert p.significant and p.ci_high < 0 and p.n_items == d["x"][task]["task_loss"]["n"]
     assert tuned.file("results_csv").exists()
+    assert tuned.summary()["train_seed"] is None  # eval_settings(cfg) without a training seed
     assert run_eval(eval_settings(eval_cfg), "x", train).status == "reused"  # complete step: skipped
 
 

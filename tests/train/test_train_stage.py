@@ -98,3 +98,15 @@ def test_bf16_autocast_trains_on_cpu(tiny_model, packed, tmp_path):
     w = weights(final)
     assert all(t.dtype == torch.float32 for t in w.values())  # autocast: master weights stay fp32
     assert differ(weights(tiny_model), w)
+
+
+def test_warmup_never_spends_an_update_at_learning_rate_zero(tiny_model, packed, tmp_path):
+    """transformers' schedules run update 1 of a warmup at LR 0; ours never do (issue 15)."""
+    def lrs(ratio: float) -> list[float]:
+        cfg = StageTrainConfig(learning_rate=1e-2, max_steps=6, warmup_ratio=ratio, lr_scheduler="constant")
+        train_stage(tiny_model, packed, tmp_path / str(ratio), cfg, FAST, seed=0)
+        return [r["lr"] for r in read_jsonl(tmp_path / str(ratio) / "loss.jsonl")]
+
+    assert lrs(0.05) == [1e-2] * 6  # 0.05 x 6 steps rounds to no warmup: every update at full rate
+    warm = lrs(0.34)  # two warmup updates, then the full rate
+    assert warm[0] > 0 and warm[0] < warm[1] < warm[2] == 1e-2 and warm[2:] == [1e-2] * 4

@@ -24,6 +24,10 @@ class AblateConfig(Section):
     arms: list[str] = Field(default_factory=lambda: list(ALL_ARMS),
                             description=f"Built-in arms to run ({', '.join(BUILTIN_NAMES)}) and/or names of "
                             "custom_arms; custom arms not named here run after them.")
+    seeds: list[int] | None = Field(
+        None, min_length=1, description="Training seeds: every trained arm is built and trained once per seed, "
+        "and the paired differences average each item over an arm's seeds (None = [seed]). The base arm is "
+        "evaluated once, and evaluation (items, few-shot draws, bootstrap) always uses the top-level seed.")
     custom_arms: list[ArmSpec] = Field(
         default_factory=list, description="Arms of your own: {name, description, stages: [{name, tokens, mix, "
         "schedule}]}; see trait.arms for the format.")
@@ -36,7 +40,13 @@ class AblateConfig(Section):
         if unknown := [a for a in self.arms if a not in BUILTIN_NAMES and a not in custom]:
             raise ValueError(f"arms: unknown arm {unknown[0]!r} (built-in: {', '.join(BUILTIN_NAMES)}; "
                              f"custom: {', '.join(custom) or 'none'})")
+        if self.seeds is not None and len(set(self.seeds)) < len(self.seeds):
+            raise ValueError(f"seeds: each seed once (got {self.seeds})")
         return self
+
+    def seed_list(self, seed: int) -> list[int]:
+        """The training seeds: ``seeds``, or the top-level ``seed`` alone."""
+        return list(self.seeds) if self.seeds is not None else [seed]
 
     def arm_names(self) -> list[str]:
         """The arms to run, in order: those named in ``arms``, then custom arms not named there."""

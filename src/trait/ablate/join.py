@@ -1,8 +1,9 @@
-"""The join of the comparison: every arm's evaluation rows in one table, with costs and a plain verdict.
+"""The join of the comparison: every arm's evaluation rows in one table, with costs, each arm's paired
+difference to TRAIT (``trait.ablate.paired``) and a plain verdict.
 
 The arms themselves are data (``trait.arms``) and run through the ordinary build -> train -> evaluate
-steps (``trait.pipeline``); this step only reads their outputs. Its hash covers every evaluation step
-it joins, so a new evaluation is always a new table, never the old one.
+steps (``trait.pipeline``), once per training seed; this step only reads their outputs. Its hash covers
+every evaluation step it joins, so a new evaluation is always a new table, never the old one.
 """
 
 from __future__ import annotations
@@ -10,38 +11,50 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from trait.ablate.paired import REFERENCE, over_seeds, paired, verdict
 from trait.arms import ArmSpec
+from trait.evaluate.per_item import read_items
 from trait.evaluate.results import read_table
 from trait.steps import Step
 
 
-def join_step(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, Step],
-              synth: Step | None) -> Step:
-    deps = [*evals.values()] + ([synth] if synth is not None else [])
-    return Step(run_dir, stage, {"arms": arms}, deps=deps)
+def join_step(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, list[Step]], synth: Step | None,
+              boot: dict[str, Any]) -> Step:
+    """``evals``: per arm, its evaluation of each training seed; ``boot``: iters, confidence, seed of the
+    bootstrap intervals."""
+    deps = [e for es in evals.values() for e in es] + ([synth] if synth is not None else [])
+    return Step(run_dir, stage, {"arms": arms, "bootstrap": boot}, deps=deps)
 
 
-def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, Step], synth: Step | None,
-             budget: int) -> Step:
-    """One row per (arm, task, metric), task averages, costs per arm, the training record, a verdict."""
+def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, list[Step]], synth: Step | None,
+             budget: int, boot: dict[str, Any]) -> Step:
+    """One row per (arm, task, metric) (over seeds), per-seed rows, task averages, each arm's paired
+    difference to TRAIT two-stage, costs per arm, the training record (first seed), a verdict."""
 
     def work(out: Path) -> dict[str, Any]:
-        rows = [r for e in evals.values() for r in read_table(e.path)]
+        per_seed = {a: [(e.summary().get("train_seed"), read_table(e.path)) for e in es] for a, es in evals.items()}
+        items = {a: [read_items(e.file("items")) for e in es] for a, es in evals.items()}
+        rows = [r for a in evals for r in over_seeds([rs for _, rs in per_seed[a]], items[a], boot)]
         llm = synth.summary().get("llm", {}) if synth is not None else {}
-        trains = {a.name: _train(evals[a.name]) for a in arms}
+        trains = {a.name: _train(evals[a.name][0]) for a in arms}
         costs = {a.name: {"train_tokens": _train_tokens(trains[a.name]),
                           "llm_calls": llm.get("calls", 0) if a.uses_llm else 0,
                           "llm_cost_usd": llm.get("cost_usd", 0.0) if a.uses_llm else 0.0} for a in arms}
         rows += averages(rows)
+        pairs = paired(items, boot)
         return {"arms": [a.name for a in arms], "budget": f"{budget:,} tokens per trained built-in arm",
-                "rows": rows, "costs": costs, "verdict": verdict(rows),
+                "seeds": sorted({s for runs in per_seed.values() for s, _ in runs if s is not None}),
+                "rows": rows, "seed_rows": [r | {"seed": s} for runs in per_seed.values() for s, rs in runs
+                                            for r in rs],
+                "reference": REFERENCE, "paired": pairs, "confidence": boot["confidence"], "costs": costs,
+                "verdict": verdict(pairs, boot["confidence"]),
                 "mixes": {a: t.deps[0].summary()["mix"] for a, t in trains.items() if t is not None},
                 "training": {a: {stage: {k: v.get(k) for k in ("steps", "tokens", "final_loss", "tokens_per_s",
                                                                "wall_s")}
                                  for stage, v in t.summary().get("stages", {}).items()}
                              for a, t in trains.items() if t is not None}}
 
-    step = join_step(run_dir, stage, arms, evals, synth).run(work)
+    step = join_step(run_dir, stage, arms, evals, synth, boot).run(work)
     from trait.report.tables import ablation_view
     from trait.ui import console
 
@@ -67,24 +80,6 @@ def averages(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.setdefault((r["model"], r["metric"]), []).append(r["value"])
     return [{"model": m, "task": "avg", "metric": metric, "value": sum(v) / len(v), "ci_low": None,
              "ci_high": None, "n": len(v)} for (m, metric), v in out.items()]
-
-
-def verdict(rows: list[dict[str, Any]]) -> str:
-    """One plain sentence: did TRAIT (two-stage) lower the average task loss vs. base and plain CPT?"""
-    avg = {r["model"]: r["value"] for r in rows if r["task"] == "avg" and r["metric"] == "task_loss"}
-    if "trait_two_stage" not in avg:
-        return "TRAIT (two-stage) was not among the arms; see the table."
-    t = avg["trait_two_stage"]
-    parts = []
-    for other in ("base", "cpt_seed", "cpt_selected", "synthetic_only", "trait_one_stage"):
-        if other in avg:
-            d = avg[other] - t
-            parts.append(f"{other} {avg[other]:.3f} ({'+' if d >= 0 else ''}{d:.3f})")
-    best = min(avg, key=avg.get)
-    head = ("TRAIT two-stage has the lowest average task loss" if best == "trait_two_stage"
-            else f"TRAIT two-stage does not win: {best} has the lowest average task loss")
-    return (f"{head}. TRAIT two-stage: {t:.3f} nats/token; others (difference to TRAIT): {', '.join(parts)}. "
-            "Check the per-task confidence intervals before concluding.")
 
 
 def _console_table(view: dict[str, Any]) -> Any:

@@ -24,7 +24,7 @@ PACKING = {"seq_len", "max_epochs", "replay_sample_rate", "separator_token"}
 
 
 def build_step(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: Path, base_model: str,
-               seed: int, select: Step | None, synth: Step | None) -> Step:
+               seed: int, select: Step | None, synth: Step | None, task_data: Step | None = None) -> Step:
     """The build step of ``arm`` (not run): its hash covers the arm's resolved stages, the packing
     settings, the files of the sources it reads and the steps that produce the others."""
     used = arm.sources
@@ -36,23 +36,24 @@ def build_step(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: P
               "keys": {"text_key": data.text_key, "id_key": data.id_key, "on_bad_record": data.on_bad_record},
               "tokenizer": base_model, "seed": seed}
     # Replay excludes the selected docs, so it reads the selection too.
-    deps = [s for s, needed in ((select, used & {"selected", "replay"}), (synth, "synthetic" in used)) if needed]
+    deps = [s for s, needed in ((select, used & {"selected", "replay"}), (synth, "synthetic" in used),
+                                (task_data, "task_data" in used)) if needed]
     if None in deps:
         raise TraitError(f"arm {arm.name}: reads {', '.join(sorted(used))} but an upstream step is missing")
     return Step(run_dir, f"build_{arm.name}", config, deps=deps)
 
 
 def run_build(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: Path, base_model: str,
-              seed: int, select: Step | None, synth: Step | None) -> Step:
+              seed: int, select: Step | None, synth: Step | None, task_data: Step | None = None) -> Step:
     """Tokenise (cached per run), budget, mix and pack each stage's corpus; record the mix."""
     step = build_step(arm, build, data, run_dir=run_dir, base_model=base_model, seed=seed, select=select,
-                      synth=synth)
+                      synth=synth, task_data=task_data)
 
     def work(out: Path) -> dict[str, Any]:
         from trait.models import resolve_model
 
         tokenizer = resolve_model(base_model)
-        sources = corpus_sources(build, data, seed, select, synth)
+        sources = corpus_sources(build, data, seed, select, synth, task_data)
         stages: dict[str, Any] = {}
         for i, stage in enumerate(plan(arm, build)):
             mix = [replace(sources[name], fraction=share) for name, share in stage.mix.items()]
@@ -71,8 +72,8 @@ def run_build(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: Pa
 
 
 def corpus_sources(build: BuildConfig, data: DataConfig, seed: int, select: Step | None,
-                   synth: Step | None) -> dict[str, CorpusSource]:
-    """The four sources every mix draws from, without budgets (a stage sets each one's share)."""
+                   synth: Step | None, task_data: Step | None = None) -> dict[str, CorpusSource]:
+    """The sources every mix draws from, without budgets (a stage sets each one's share)."""
     keys = {"text_key": data.text_key, "id_key": data.id_key, "on_bad_record": data.on_bad_record,
             "max_epochs": build.max_epochs}
     own = {"text_key": "text", "id_key": "id", "max_epochs": build.max_epochs, "on_bad_record": "fail"}
@@ -85,6 +86,8 @@ def corpus_sources(build: BuildConfig, data: DataConfig, seed: int, select: Step
                                      sample_seed=seed, **keys)
     if synth is not None:
         out["synthetic"] = CorpusSource("synthetic", paths=(_need(synth.file("passages"), "synthesize"),), **own)
+    if task_data is not None:
+        out["task_data"] = CorpusSource("task_data", paths=(_need(task_data.file("docs"), "ablate"),), **own)
     return out
 
 

@@ -46,7 +46,8 @@ def _sample_row(task: str, s: dict[str, Any]) -> dict[str, Any]:
 
 def run_lmeval(ev: EvaluateConfig, model_path: Path, tasks: GeneratedTasks, out_dir: Path,
                seed: int = 0) -> dict[str, dict[str, Any]]:
-    """Run every generated task; returns ``{task: {metric: {value, stderr, k, n}}}`` and writes samples."""
+    """Run every generated task; returns ``{task: {metric: {value, stderr, k, n, items}}}`` (items:
+    [id, 0/1] per sample) and writes the samples."""
     import lm_eval
 
     if not tasks.tasks:
@@ -75,5 +76,6 @@ def run_lmeval(ev: EvaluateConfig, model_path: Path, tasks: GeneratedTasks, out_
             stderr = agg.get(f"{metric}_stderr,none")
             out[name][metric] = {"value": float(agg[f"{metric},none"]), "k": k, "n": len(samples),
                                  "stderr": float(stderr) if isinstance(stderr, (int, float))
-                                 and not math.isnan(stderr) else None}
+                                 and not math.isnan(stderr) else None,
+                                 "items": [[str(s["id"]), int(s[metric])] for s in samples]}
     return out

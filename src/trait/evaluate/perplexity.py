@@ -37,7 +37,8 @@ def windows(ids: list[int], context: int, stride: int) -> list[tuple[list[int], 
 
 
 def perplexity(s: EvalSettings, model, tok, out_dir: Path) -> dict[str, Any] | None:
-    """Perplexity over ``data.heldout_general`` with a CI; None when no held-out text is configured."""
+    """Perplexity over ``data.heldout_general`` with a CI and ``items``: [id, nll, tokens] per document;
+    None when no held-out text is configured."""
     ev = s.evaluate
     if not s.heldout:
         return None
@@ -74,4 +75,5 @@ def perplexity(s: EvalSettings, model, tok, out_dir: Path) -> dict[str, Any] | N
     if not math.isfinite(value):
         raise TraitError(f"perplexity is not finite (nll/token {value}): model weights are broken")
     return {"value": math.exp(value), "ci_low": math.exp(low), "ci_high": math.exp(high), "n": len(docs),
-            "tokens": sum(toks), "nll_per_token": value, "read": stats.to_dict()}
+            "tokens": sum(toks), "nll_per_token": value, "read": stats.to_dict(),
+            "items": [[d.id, n, t] for d, n, t in zip(docs, nll, toks)]}

@@ -1,10 +1,11 @@
 """All metrics of one model as table rows, and the table itself (jsonl + csv + a dict view).
 
 A row is one (model, task, metric): value, CI low/high, n, and how the CI was made (Wilson for
-exact-match proportions, bootstrap for losses and perplexity). ``evaluate_model`` is what the
-evaluate stage and the ablation call for every arm; each part (lm-eval, task loss, perplexity) is
-saved as soon as it is done under a fingerprint of everything it depends on, so a rerun reuses
-finished parts and an interrupted one resumes.
+exact-match proportions, bootstrap for losses and perplexity); ``items.jsonl`` beside it holds the
+per-item values behind each row (``per_item``), for paired comparisons of arms. ``evaluate_model`` is
+what the evaluate stage and the ablation call for every arm; each part (lm-eval, task loss,
+perplexity) is saved as soon as it is done under a fingerprint of everything it depends on, so a
+rerun reuses finished parts and an interrupted one resumes.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import io
 from pathlib import Path
 from typing import Any
 
+from trait.evaluate.per_item import item_rows, write_items
 from trait.evaluate.settings import EvalSettings
 from trait.evaluate.stats import wilson
 from trait.io import atomic_open, read_json, read_jsonl, write_json, write_jsonl
 from trait.steps import config_hash, fingerprint
 from trait.ui import info
 
+FORMAT = 2  # of a part's result; 2: with per-item values (parts cached before lack them)
 COLUMNS = ["model", "task", "metric", "value", "ci_low", "ci_high", "n", "ci_method", "higher_is_better",
            "stderr", "tokens"]
 
@@ -48,7 +51,7 @@ def eval_fingerprint(s: EvalSettings, model_path: Path, part: str) -> str:
     else:
         data = {"tasks": s.tasks, "files": fingerprint([p for t in s.tasks for p in t.files])}
     return config_hash({"part": part, "settings": {k: ev[k] for k in PART_KEYS[part]}, "seed": s.seed,
-                        "data": data, "model": fingerprint(_model_files(model_path))})
+                        "data": data, "model": fingerprint(_model_files(model_path)), "format": FORMAT})
 
 
 def _cached(cache_dir: Path, out_dir: Path, part: str, fp: str, compute) -> Any:
@@ -85,7 +88,8 @@ def _rows(name: str, lmeval: dict, losses: dict, ppl: dict | None, confidence: f
 
 
 def evaluate_model(s: EvalSettings, model_path: Path, name: str, out_dir: Path) -> list[dict[str, Any]]:
-    """All metrics of one model (rows of the results table); reuses finished parts found in ``out_dir``."""
+    """All metrics of one model (rows of the results table, also written with ``items.jsonl``); reuses
+    finished parts found in the run's cache."""
     from trait.evaluate.harness import run_lmeval
     from trait.evaluate.lmeval_tasks import write_lmeval_tasks
 
@@ -122,6 +126,7 @@ def evaluate_model(s: EvalSettings, model_path: Path, name: str, out_dir: Path) 
     pp = _cached(cache, out_dir, "perplexity", eval_fingerprint(s, model_path, "perplexity"), ppl) if ev.general_ability else None
     rows = _rows(name, lm, tl, pp, ev.confidence)
     write_table(out_dir, rows)
+    write_items(out_dir, item_rows(lm, tl, pp))
     return rows
 
 

@@ -20,6 +20,7 @@ class EvalSettings(Section):
     text_key: str = "text"
     id_key: str | None = "id"
     on_bad_record: Literal["skip", "fail"] = "skip"
-    seed: int = 0
+    seed: int = 0  # item choice, few-shot draws and bootstrap resamples: the same for every arm and seed
+    train_seed: int | None = None  # the seed the model was trained with (None: the base model); only recorded
     base_model: str  # the model of the ``base`` arm
     run_dir: Path  # where finished evaluation parts are cached (never hashed)

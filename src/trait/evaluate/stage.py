@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from trait.errors import TraitError
-from trait.evaluate.results import evaluate_model, format_table
+from trait.evaluate.per_item import ITEMS
+from trait.evaluate.results import FORMAT, evaluate_model, format_table
 from trait.evaluate.settings import EvalSettings
 from trait.steps import Step, fingerprint
 from trait.ui import info
@@ -20,9 +21,9 @@ def eval_step(s: EvalSettings, arm: str, train: Step | None) -> Step:
     config = {"evaluate": s.evaluate, "tasks": s.tasks, "seed": s.seed,
               "data": fingerprint([p for t in s.tasks for p in t.files] + list(s.heldout)),
               "keys": {"text_key": s.text_key, "id_key": s.id_key, "on_bad_record": s.on_bad_record},
-              "model": s.base_model if train is None else None}
+              "model": s.base_model if train is None else None, "format": FORMAT}
     return Step(s.run_dir, f"eval_{arm}", config, deps=(train,) if train is not None else (),
-                outputs={"results": "results.jsonl", "results_csv": "results.csv"})
+                outputs={"results": "results.jsonl", "results_csv": "results.csv", "items": ITEMS})
 
 
 def run_eval(s: EvalSettings, arm: str, train: Step | None) -> Step:
@@ -33,7 +34,7 @@ def run_eval(s: EvalSettings, arm: str, train: Step | None) -> Step:
         info(f"evaluate {arm}: {model}")
         rows = evaluate_model(s, model, arm, out)
         info(format_table(rows))
-        return {"arm": arm, "model": str(model), "n_rows": len(rows)}
+        return {"arm": arm, "model": str(model), "n_rows": len(rows), "train_seed": s.train_seed}
 
     return eval_step(s, arm, train).run(work)
 

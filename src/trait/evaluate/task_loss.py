@@ -32,7 +32,8 @@ def encode(tok, p: Problem, max_length: int) -> tuple[list[int], list[int]]:
 
 
 def task_loss(s: EvalSettings, model, tok, out_dir: Path) -> dict[str, dict[str, Any]]:
-    """Per task: NLL/token with a bootstrap CI over items; per-item losses go to ``task_loss/<task>.jsonl``."""
+    """Per task: NLL/token with a bootstrap CI over items, and ``items``: [id, nll, tokens] per item (also
+    written to ``task_loss/<task>.jsonl``)."""
     ev = s.evaluate
     out: dict[str, dict[str, Any]] = {}
     pad = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
@@ -52,5 +53,6 @@ def task_loss(s: EvalSettings, model, tok, out_dir: Path) -> dict[str, dict[str,
         value = sum(nll) / sum(toks)
         if not math.isfinite(value):
             raise TraitError(f"task loss of {spec.name} is not finite ({value}): model weights are broken")
-        out[spec.name] = {"value": value, "ci_low": low, "ci_high": high, "n": len(items), "tokens": sum(toks)}
+        out[spec.name] = {"value": value, "ci_low": low, "ci_high": high, "n": len(items), "tokens": sum(toks),
+                          "items": [[p.id, s.nll, s.tokens] for p, s in zip(items, scored)]}
     return out

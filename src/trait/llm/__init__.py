@@ -6,6 +6,7 @@ Stages call ``make_llm(cfg.llm, cache_path=..., failures_path=...)`` and then ``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,9 @@ from trait.llm.cached import CachedLLM
 from trait.llm.config import LLMConfig
 
 __all__ = ["LLM", "CachedLLM", "ChatRequest", "ChatResult", "LLMFailure", "ProgressFn", "ResultCache",
-           "chat_request", "make_backend", "make_llm"]
+           "chat_request", "make_backend", "make_llm", "parse_verdict"]
+
+_VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
 
 
 def make_backend(cfg: LLMConfig) -> LLM:
@@ -37,3 +40,9 @@ def chat_request(cfg: LLMConfig, messages: Sequence[tuple[str, str]], *, seed: i
     return ChatRequest(model=cfg.model, messages=tuple((r, c) for r, c in messages),
                        temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=cfg.max_tokens, seed=seed,
                        meta=dict(meta or {}))
+
+
+def parse_verdict(reply: str) -> int | None:
+    """1 for yes, 0 for no: the first of the two words in the reply's first 80 characters, else None."""
+    found = _VERDICT.search(reply[:80])
+    return None if found is None else int(found.group(1).lower() == "yes")

@@ -8,13 +8,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from trait.report.fmt import num
+
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, (list, tuple)) and len(v) > 12:
-        return f"{len(v)} items"
-    return str(v)
+    if isinstance(v, (list, tuple)):
+        return f"{len(v)} items" if len(v) > 12 else f"[{', '.join(map(_fmt, v))}]"
+    return num(v)
 
 
 def kv_table(data: dict[str, Any] | None, title: str) -> Markup:

@@ -1,4 +1,5 @@
-"""Shape evaluation rows into the report's tables: one row per arm, a column per task x metric."""
+"""Shape evaluation rows into the report's tables: one row per arm, a column per task x metric, and
+the paired differences against TRAIT as forest plots. A column that is 0 for every arm is a sentence."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 from trait.report import plots
+from trait.report.fmt import ci, metric, num, signed
 
 LOWER_IS_BETTER = ("loss", "perplexity", "ppl", "nll")
 
@@ -24,22 +26,41 @@ def _norm(row: dict[str, Any]) -> dict[str, Any]:
 def _cell(r: dict[str, Any]) -> str:
     if r["value"] is None:
         return "—"
-    ci = f" [{r['low']:.3g}, {r['high']:.3g}]" if r["low"] is not None and r["high"] is not None else ""
-    return f"{r['value']:.4g}{ci}"
+    return f"{num(r['value'])} {ci(r['low'], r['high'])}".strip()
 
 
 def results_view(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for r in map(_norm, rows):
-        ci = f"[{r['low']:.3g}, {r['high']:.3g}]" if r["low"] is not None and r["high"] is not None else ""
-        out.append({**r, "value": f"{r['value']:.4g}" if r["value"] is not None else "—", "ci": ci})
-    return out
+    return [{**r, "value": num(r["value"]), "ci": ci(r["low"], r["high"]), "n": num(r["n"])}
+            for r in map(_norm, rows)]
+
+
+def zero_columns(rows: list[dict[str, Any]]) -> tuple[set[tuple[str, str]], list[str]]:
+    """(task, metric) pairs that are 0 for every arm, and one sentence per such metric saying so."""
+    values: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for r in rows:
+        values[(r["task"], r["metric"])].append(r["value"])
+    zero = {k for k, vs in values.items() if vs and all(v == 0 for v in vs)}
+    notes = []
+    for m in dict.fromkeys(k[1] for k in sorted(zero)):
+        tasks = [t for t, mm in values if mm == m and (t, mm) in zero and t != "avg"]
+        n = sorted({r["n"] for r in rows if r["metric"] == m and r["task"] in tasks and r["n"] is not None})
+        items = f" ({n[0]} items each)" if len(n) == 1 else ""
+        if tasks:
+            notes.append(f"{metric(m)[0].capitalize()} is 0 for every arm on {_and(tasks)}{items}: no arm "
+                         "solved any item, so this metric cannot tell the arms apart here.")
+    return zero, notes
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def ablation_view(ablation: dict[str, Any]) -> dict[str, Any]:
     """Columns = task/metric pairs (+ cost columns); the best value of each column is marked."""
     rows = [_norm(r) for r in ablation.get("rows", [])]
     arms = list(dict.fromkeys(r["model"] for r in rows)) or list(ablation.get("costs", {}))
+    zero, notes = zero_columns(rows)
+    rows = [r for r in rows if (r["task"], r["metric"]) not in zero]
     columns = list(dict.fromkeys(f"{r['task']} {r['metric']}".strip() for r in rows))
     by_arm: dict[str, dict[str, Any]] = defaultdict(dict)
     for r in rows:
@@ -55,19 +76,47 @@ def ablation_view(ablation: dict[str, Any]) -> dict[str, Any]:
     for a in arms:
         cells = {c: _cell(by_arm[a][c]) for c in columns if c in by_arm[a]}
         for c, key in zip(cost_cols, ("train_tokens", "llm_calls", "llm_cost_usd")):
-            v = costs.get(a, {}).get(key)
-            cells[c] = f"{v:,.4g}" if isinstance(v, (int, float)) else "—"
+            cells[c] = num(costs.get(a, {}).get(key))
         table.append({"arm": a, "cells": cells, "best": {c: best.get(c) == a for c in columns}})
     headline = [c for c in columns if c.startswith(("avg ", "general "))] + cost_cols
     detail = [c for c in columns if not c.startswith(("avg ", "general "))]
+    pairs = [p for p in ablation.get("paired", []) if (p["task"], p["metric"]) not in zero]
     return {"budget": ablation.get("budget", "?"), "columns": headline, "detail_columns": detail,
-            "rows": table, "plots": _bars(rows, arms)}
+            "rows": table, "plots": _bars(rows, arms), "notes": notes, "seeds": ablation.get("seeds", []),
+            "reference": ablation.get("reference"), "paired": _paired_rows(pairs),
+            "forest": _forests(pairs, f"{ablation.get('confidence', 0.95):.0%}")}
+
+
+def _paired_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paired differences as table cells, in the metric's reading units."""
+    out = []
+    for p in pairs:
+        words, unit, scale, _ = metric(p["metric"])
+        lo, hi = (None if p[k] is None else scale * p[k] for k in ("ci_low", "ci_high"))
+        out.append({"arm": p["arm"], "task": p["task"], "metric": words + (f" ({unit})" if unit else ""),
+                    "diff": signed(scale * p["diff"]), "ci": ci(lo, hi), "n_items": num(p["n_items"]),
+                    "n_seeds": num(p["n_seeds"]), "significant": p["significant"]})
+    return out
+
+
+def _forests(pairs: list[dict[str, Any]], level: str) -> list[str]:
+    """One forest plot per metric: a row per arm x task, arm - TRAIT with its CI."""
+    uris = []
+    for m in dict.fromkeys(p["metric"] for p in pairs):
+        words, unit, scale, lower = metric(m)
+        rows = [(f"{p['arm']} · {p['task']}", scale * p["diff"], *(None if p[k] is None else scale * p[k]
+                                                                  for k in ("ci_low", "ci_high")), p["significant"])
+                for p in sorted((p for p in pairs if p["metric"] == m), key=lambda p: (p["task"], p["arm"]))]
+        better = "> 0: TRAIT better" if lower else "< 0: TRAIT better"
+        uris.append(plots.forest(rows, title=f"{words}: arm − TRAIT two-stage (paired, {level} CI; bold: excludes 0)",
+                                 xlabel=f"difference{f' ({unit})' if unit else ''}; {better}"))
+    return uris
 
 
 def _bars(rows: list[dict[str, Any]], arms: list[str]) -> list[str]:
     uris = []
-    for metric in dict.fromkeys(r["metric"] for r in rows):
-        mrows = [r for r in rows if r["metric"] == metric and r["task"] and r["value"] is not None]
+    for metric_ in dict.fromkeys(r["metric"] for r in rows):
+        mrows = [r for r in rows if r["metric"] == metric_ and r["task"] and r["value"] is not None]
         tasks = list(dict.fromkeys(r["task"] for r in mrows))
         if not tasks:
             continue
@@ -75,6 +124,6 @@ def _bars(rows: list[dict[str, Any]], arms: list[str]) -> list[str]:
         series = {a: [((r := lookup[(a, t)])["value"], r["low"] if r["low"] is not None else r["value"],
                        r["high"] if r["high"] is not None else r["value"]) if (a, t) in lookup else None
                       for t in tasks] for a in arms}
-        uris.append(plots.grouped_bars(tasks, series, title=f"{metric} per task",
-                                       ylabel=metric + (" (lower is better)" if lower_is_better(metric) else "")))
+        uris.append(plots.grouped_bars(tasks, series, title=f"{metric_} per task",
+                                       ylabel=metric_ + (" (lower is better)" if lower_is_better(metric_) else "")))
     return uris

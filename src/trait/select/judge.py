@@ -11,13 +11,12 @@ run's LLM cache (a rerun pays nothing), and every verdict is saved with the doc 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from trait.io import iter_docs, write_jsonl
-from trait.llm import CachedLLM, ChatResult, chat_request, make_llm
+from trait.llm import CachedLLM, ChatResult, chat_request, make_llm, parse_verdict
 from trait.llm.config import LLMConfig
 from trait.records import Doc
 from trait.select.bootstrap import reservoir_sample
@@ -31,13 +30,6 @@ from trait.ui import info
 PROMPT = ("Here is the beginning of a document.\n\n<document>\n{text}\n</document>\n\n"
           "Is this document mainly about {domain}? Answer with one word: yes or no.")
 PROMPT_HASH = hashlib.sha256(PROMPT.encode()).hexdigest()[:12]
-_VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
-
-
-def parse_verdict(reply: str) -> int | None:
-    """1 for yes, 0 for no: the first of the two words in the reply's first 80 characters, else None."""
-    found = _VERDICT.search(reply[:80])
-    return None if found is None else int(found.group(1).lower() == "yes")
 
 
 class LLMJudge:

@@ -1,22 +1,24 @@
 """Building and validating one passage: a request per problem paragraph, then one enlightenment.
 
 A ``PassageJob`` is a small state machine. Each round it asks for the requests it still needs (a
-paragraph that failed validation is asked again with a new seed; once every paragraph is good, the
-enlightenment), takes the results back, and ends accepted or rejected with a reason. Requests are
-pure functions of (settings, prompts, passage, problem, attempt), so a rerun rebuilds the same
-requests and the LLM cache answers all of them: no call is ever paid twice.
+paragraph that failed validation is asked again with a new seed; with ``synthesize.verifier`` on, a
+paragraph that passed is first put to the verifier; once every paragraph is good, the enlightenment),
+takes the results back, and ends accepted or rejected with a reason. Requests are pure functions of
+(settings, prompts, passage, problem, attempt), so a rerun rebuilds the same requests and the LLM
+cache answers all of them: no call is ever paid twice. Each attempt records the outcome of every check
+that applied to it (``Attempt.checks``), so the summary can give each check's own pass rate.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from trait.answers import answers_match, extract_answer
+from trait.llm import parse_verdict
 from trait.llm.base import ChatRequest, ChatResult, LLMFailure
 from trait.records import Passage, Problem
+from trait.synthesize.checks import check_enlightenment, check_paragraph
 from trait.synthesize.groups import Group
 from trait.synthesize.prompts import Prompts
 from trait.tasks import TaskSpec
@@ -40,6 +42,9 @@ class Settings:
     max_regenerations: int
     min_paragraph_words: int
     min_enlightenment_words: int
+    max_repeated_trigram_share: float = 1.0
+    min_problems_mentioned: int = 0
+    verifier: tuple[str, int] | None = None  # (model, max_tokens) when synthesize.verifier is on
 
     def request(self, kind: str, user: str, parts: list[str], attempt: int) -> ChatRequest:
         # The seed folds in the hash of this kind's templates, so a prompt edit changes the cache key
@@ -50,6 +55,13 @@ class Settings:
                            messages=(("system", self.prompts.render("system")), ("user", user)),
                            temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens,
                            seed=seed, meta={"kind": kind, "attempt": attempt})
+
+    def verify_request(self, problem: Problem, explanation: str) -> ChatRequest:
+        """Greedy and seedless: the verdict is a function of the text alone, so equal texts share a call."""
+        model, max_tokens = self.verifier
+        user = self.prompts.render("verify", problem=problem.input, explanation=explanation)
+        return ChatRequest(model=model, messages=(("user", user),), temperature=0.0, top_p=1.0,
+                           max_tokens=max_tokens, meta={"kind": "verify"})
 
 
 @dataclass
@@ -62,6 +74,11 @@ class Attempt:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     key: str = ""
+    checks: dict[str, bool] = field(default_factory=dict)  # check name -> passed, for the checks that applied
+    detail: str = ""  # what exactly failed ("154 - 78 = 114 (is 76)")
+    statements: tuple[int, int] = (0, 0)  # arithmetic statements the calculator read, and found wrong
+    truncated: bool = False  # the completion stopped at llm.max_tokens
+    verdict: str | None = None  # the verifier's: "yes", "no", "unclear" (no yes/no read), "failed"
 
     @property
     def ok(self) -> bool:
@@ -85,44 +102,6 @@ def hint_for(problem: Problem, mode: str, prompts: Prompts) -> str:
     return prompts.render("hint_answer", answer=problem.answer)
 
 
-def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int) -> tuple[str, str | None, str]:
-    """(reason, extracted answer, explanation to keep). The explanation is cut after its answer line
-    (small models ramble on) and always ends with an explicit ``Answer:`` line."""
-    body = text.strip()
-    if not body:
-        return "empty", None, ""
-    ex = extract_answer(body)
-    needs_answer = problem.answer is not None or spec.checker != "none"
-    if ex is None:
-        if needs_answer:
-            return "no_answer", None, body
-        reason = "too_short" if len(body.split()) < min_words else "repetitive" if is_repetitive(body) else "ok"
-        return reason, None, body
-    kept = body[: ex.end].rstrip()
-    if not ex.explicit:
-        kept += f"\nAnswer: {ex.answer}"
-    reasoning_words = len(body[: ex.end].split())
-    if reasoning_words < min_words:
-        return "too_short", ex.answer, kept
-    if is_repetitive(kept):
-        return "repetitive", ex.answer, kept
-    if problem.answer is not None and not answers_match(ex.answer, problem.answer, spec.checker):
-        return "disagrees", ex.answer, kept
-    return "ok", ex.answer, kept
-
-
-def is_repetitive(text: str, times: int = 3, min_words: int = 4) -> bool:
-    """A sentence of ``min_words``+ words said ``times`` times: the loop small models fall into."""
-    seen: dict[str, int] = {}
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
-        norm = " ".join(re.findall(r"\w+", sentence.casefold()))
-        if len(norm.split()) >= min_words:
-            seen[norm] = seen.get(norm, 0) + 1
-            if seen[norm] >= times:
-                return True
-    return False
-
-
 class PassageJob:
     """One passage in progress: its problems' paragraphs, then its enlightenment."""
 
@@ -142,8 +121,12 @@ class PassageJob:
         """The requests this passage needs next (empty once it is finished)."""
         if self.status != "pending":
             return []
-        todo = [(i, self._paragraph_request(i, len(p.attempts))) for i, p in enumerate(self.paragraphs)
-                if p.final is None]
+        todo = []
+        for i, piece in enumerate(self.paragraphs):
+            if piece.final is None:
+                last = piece.attempts[-1] if piece.attempts else None
+                todo.append((i, self.s.verify_request(self.group.problems[i], last.text) if last and last.ok
+                             else self._paragraph_request(i, len(piece.attempts))))
         if todo:
             return todo
         return [(ENLIGHTENMENT, self._enlightenment_request(len(self.enlightenment.attempts)))]
@@ -167,10 +150,14 @@ class PassageJob:
     def take(self, slot: int, request: ChatRequest, result: ChatResult | LLMFailure) -> None:
         """Record one result; decide whether the piece is done, retried, or sinks the passage."""
         piece = self.enlightenment if slot == ENLIGHTENMENT else self.paragraphs[slot]
-        attempt = self._judge(slot, result)
-        attempt.key = request.key
-        piece.attempts.append(attempt)
-        if attempt.ok:
+        if request.meta.get("kind") == "verify":
+            attempt = piece.attempts[-1]
+            self._verdict(attempt, result)
+        else:
+            attempt = self._judge(slot, result)
+            attempt.key = request.key
+            piece.attempts.append(attempt)
+        if attempt.ok and (slot == ENLIGHTENMENT or self.s.verifier is None or attempt.verdict is not None):
             piece.final = attempt.text
         if self.status != "pending":  # a sibling already sank it this round: keep the attempt, no verdict
             return
@@ -180,18 +167,30 @@ class PassageJob:
         elif slot == ENLIGHTENMENT and attempt.ok:
             self.status = "accepted"
 
+    def _verdict(self, attempt: Attempt, result: ChatResult | LLMFailure) -> None:
+        """A 'no' refuses the paragraph; no reply, or one without yes/no, lets it stand (counted)."""
+        said = parse_verdict(result.text) if isinstance(result, ChatResult) else None
+        attempt.verdict = ("failed" if isinstance(result, LLMFailure) else "unclear" if said is None
+                           else "yes" if said else "no")
+        if said is not None:
+            attempt.checks["verifier"] = bool(said)
+        if said == 0:
+            attempt.reason, attempt.detail = "verifier_no", f"verifier: {result.text.strip()[:80]!r}"
+
     def _judge(self, slot: int, result: ChatResult | LLMFailure) -> Attempt:
         if isinstance(result, LLMFailure):
             return Attempt("llm_failure", text=result.reason)
-        tokens = {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens}
+        meta = {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
+                "truncated": result.finish_reason == "length"}
         if slot == ENLIGHTENMENT:
-            text = result.text.strip()
-            reason = ("empty" if not text else "too_short" if len(text.split()) < self.s.min_enlightenment_words
-                      else "repetitive" if is_repetitive(text) else "ok")
-            return Attempt(reason, text=text, **tokens)
-        p = self.group.problems[slot]
-        reason, answer, kept = check_paragraph(result.text, p, self.s.tasks[p.task], self.s.min_paragraph_words)
-        return Attempt(reason, text=kept, answer=answer, **tokens)
+            j = check_enlightenment(result.text, self.group.problems, min_words=self.s.min_enlightenment_words,
+                                    max_repeated=self.s.max_repeated_trigram_share,
+                                    min_named=self.s.min_problems_mentioned)
+        else:
+            p = self.group.problems[slot]
+            j = check_paragraph(result.text, p, self.s.tasks[p.task], self.s.min_paragraph_words)
+        return Attempt(j.reason, text=j.kept, answer=j.answer, checks=j.checks, detail=j.detail,
+                       statements=j.statements, **meta)
 
     def passage(self) -> Passage:
         """The assembled passage (only for an accepted job)."""
@@ -219,6 +218,9 @@ class PassageJob:
                          "enlightenment": len(self.enlightenment.attempts)},
             "answers": [{"problem_id": p.id, "gold": p.answer, "generated": piece.attempts[-1].answer
                          if piece.attempts else None} for p, piece in zip(self.group.problems, self.paragraphs)],
+            "checks": {"paragraphs": [p.attempts[-1].checks if p.attempts else {} for p in self.paragraphs],
+                       "enlightenment": self.enlightenment.attempts[-1].checks if self.enlightenment.attempts
+                       else {}},
             "tokens": {"prompt": sum(a.prompt_tokens for a in self._all_attempts()),
                        "completion": sum(a.completion_tokens for a in self._all_attempts())},
             "request_keys": [p.attempts[-1].key for p in self.paragraphs if p.attempts]
@@ -231,6 +233,7 @@ class PassageJob:
         for slot, piece in [(i, p) for i, p in enumerate(self.paragraphs)] + [(ENLIGHTENMENT, self.enlightenment)]:
             for n, a in enumerate(piece.attempts):
                 tries.append({"slot": "enlightenment" if slot == ENLIGHTENMENT else slot, "attempt": n,
-                              "reason": a.reason, "answer": a.answer, "text": a.text[:max_chars]})
+                              "reason": a.reason, "detail": a.detail, "answer": a.answer,
+                              "truncated": a.truncated, "verdict": a.verdict, "text": a.text[:max_chars]})
         return {"id": self.group.id, "reason": self.reason, "problem_ids": [p.id for p in self.group.problems],
                 "tasks": self.group.tasks, "gold": [p.answer for p in self.group.problems], "attempts": tries}

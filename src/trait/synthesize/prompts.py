@@ -44,12 +44,19 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     # How a passage is assembled from the generated pieces (no LLM call; part of the prompt hash).
     "passage_paragraph": "Problem $index ($task): $problem\n$explanation",
     "passage_enlightenment": "What these problems teach: $text",
+    # The optional verifier (synthesize.verifier): no gold here, only whether the reasoning holds up.
+    "verify": (
+        "Problem: $problem\n\nProposed solution:\n$explanation\n\n"
+        "Check each calculation and step of the proposed solution. Does its reasoning correctly lead to "
+        "its final answer? Reply with one word: yes or no."
+    ),
 }
 
 # Which templates shape which request kind: their hash seeds the request (so keys change with them).
 REQUEST_TEMPLATES = {
     "paragraph": ("system", "paragraph", "hint_none", "hint_answer", "hint_solution"),
     "enlightenment": ("system", "enlightenment", "enlightenment_item"),
+    "verify": ("verify",),
 }
 
 PLACEHOLDERS: dict[str, set[str]] = {
@@ -62,6 +69,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "enlightenment_item": {"index", "task", "problem", "answer"},
     "passage_paragraph": {"index", "task", "problem", "explanation"},
     "passage_enlightenment": {"text"},
+    "verify": {"problem", "explanation"},
 }
 
 

@@ -14,11 +14,12 @@ from typing import Any
 
 from rich.progress import TextColumn
 
-from trait.errors import ConfigError
-from trait.io import ReadStats, write_jsonl
+from trait.errors import ConfigError, TraitError
+from trait.io import ReadStats, write_json, write_jsonl
 from trait.llm.config import LLMConfig
 from trait.records import Passage, Problem
 from trait.steps import Step, canonical, fingerprint
+from trait.synthesize.diagnosis import TRIVIALLY_TRUE, check_rates, kept_too_little, truncation
 from trait.synthesize.groups import make_groups
 from trait.synthesize.passages import PassageJob, Settings
 from trait.synthesize.prompts import PROMPTS_VERSION, Prompts
@@ -48,7 +49,10 @@ def synthesize_step(s: SynthesisSettings) -> Step:
     """The step (hash of settings + prompts + task files), without running it."""
     tasks = synthesis_tasks(s.tasks)
     prompts = Prompts.from_overrides(s.synthesize.prompts)
-    config = {"synthesize": s.synthesize, "llm": llm_settings(s.llm), "seed": s.seed,
+    synth = canonical(s.synthesize)
+    if not s.synthesize.verifier.enabled:  # an unused verifier's settings change nothing
+        synth["verifier"] = {"enabled": False}
+    config = {"synthesize": synth, "llm": llm_settings(s.llm), "seed": s.seed,
               "on_bad_record": s.on_bad_record,  # 'fail' must not be served a run that skipped
               "prompts": {"version": PROMPTS_VERSION, "hash": prompts.hash},
               "tasks": [{"spec": t, "files": fingerprint([t.split_file("train")])} for t in tasks]}
@@ -71,7 +75,10 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
                         backend=lc.backend, temperature=lc.temperature, top_p=lc.top_p,
                         max_tokens=lc.max_tokens, seed=s.seed, gold_hints=sc.gold_hints,
                         max_regenerations=sc.max_regenerations, min_paragraph_words=sc.min_paragraph_words,
-                        min_enlightenment_words=sc.min_enlightenment_words)
+                        min_enlightenment_words=sc.min_enlightenment_words,
+                        max_repeated_trigram_share=sc.max_repeated_trigram_share,
+                        min_problems_mentioned=sc.min_problems_mentioned,
+                        verifier=(sc.verifier.model or lc.model, sc.verifier.max_tokens) if sc.verifier.enabled else None)
     info(f"synthesize: {len(groups)} passages of {sc.problems_per_passage} problems from "
          f"{sum(map(len, problems.values()))} problems ({', '.join(f'{k} {len(v)}' for k, v in problems.items())})")
 
@@ -79,6 +86,10 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
 
     llm = make_llm(lc, cache_path=s.run_dir / "llm_cache.sqlite",
                    failures_path=out / "llm_failures.jsonl")
+    verifier = None  # a verifier on another model gets its own backend (a local one loads that model)
+    if settings.verifier and settings.verifier[0] != lc.model:
+        verifier = make_llm(lc.model_copy(update={"model": settings.verifier[0]}),
+                            cache_path=s.run_dir / "llm_cache.sqlite", failures_path=out / "llm_failures.jsonl")
     finished: list[PassageJob] = []
     try:
         with progress(TextColumn("{task.fields[llm]}")) as bar:
@@ -93,10 +104,15 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
 
             for start in range(0, len(groups), sc.chunk_passages):
                 jobs = [PassageJob(g, settings) for g in groups[start: start + sc.chunk_passages]]
-                run_jobs(jobs, llm, on_result=on_result, on_finished=on_finished, show_progress=False)
+                run_jobs(jobs, llm, verifier=verifier, on_result=on_result, on_finished=on_finished,
+                         show_progress=False)
         llm_stats = llm.stats()
+        if verifier is not None:
+            llm_stats["verifier"] = verifier.stats()
     finally:
         llm.close()
+        if verifier is not None:
+            verifier.close()
 
     finished.sort(key=lambda j: j.group.index)
     passages: list[Passage] = [j.passage() for j in finished if j.status == "accepted"]
@@ -108,6 +124,16 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
     info(f"synthesize: {summary['passages']} passages, rejection rate {summary['rejection_rate']:.1%}, "
          f"answer agreement {_pct(summary['agreement']['first_try'])} first try, "
          f"{_pct(summary['agreement']['after_regeneration'])} after regeneration -> {out}")
+    info("synthesize checks (pass rate of the attempts each applied to): " + ", ".join(
+        f"{name} {_pct(c['rate'])} of {c['checked']}" + (" [trivially true: gold hint]"
+                                                         if name in summary["trivially_true"] else "")
+        for name, c in summary["checks"].items() if c["checked"]))
+    # Checked before the step completes: a rerun with other settings re-runs it, every LLM call cached.
+    diagnosis = kept_too_little(finished, summary, min_kept_fraction=sc.min_kept_fraction,
+                                max_tokens=lc.max_tokens, gold_hints=sc.gold_hints, out=out)
+    if diagnosis:
+        write_json(out / "summary.json", summary)  # for inspection; without SUCCESS the step is not done
+        raise TraitError(diagnosis)
     return summary
 
 
@@ -127,7 +153,8 @@ def _load(tasks: list[TaskSpec], on_error) -> tuple[dict[str, list[Problem]], di
 def summarize(jobs: list[PassageJob], *, schedule_total: int, problems: dict[str, list[Problem]],
               load_stats: dict[str, Any], llm_stats: dict[str, Any], prompts: Prompts,
               wall_s: float) -> dict[str, Any]:
-    """Counts a reader of the run needs: yield, why passages died, how often the generator agreed."""
+    """Counts a reader of the run needs: yield, why passages died, how often the generator agreed, each
+    check's pass rate (and which the gold hint makes trivially true), how many completions were cut."""
     accepted = [j for j in jobs if j.status == "accepted"]
     rejected = Counter(j.reason for j in jobs if j.status == "rejected")
     attempt_reasons: Counter = Counter()
@@ -155,6 +182,9 @@ def summarize(jobs: list[PassageJob], *, schedule_total: int, problems: dict[str
                       "first_try": first_ok / gold if gold else None,
                       "after_regeneration": any_ok / gold if gold else None},
         "attempts": dict(sorted(attempt_reasons.items())),
+        "checks": check_rates(jobs),
+        "trivially_true": TRIVIALLY_TRUE[jobs[0].s.gold_hints] if jobs else [],
+        "truncation": truncation(jobs),
         "cross_task_fraction": sum(len(set(j.group.tasks)) > 1 for j in accepted) / len(accepted) if accepted else 0.0,
         "passages_by_tasks": dict(Counter("+".join(sorted(set(j.group.tasks))) for j in accepted)),
         "problems": {k: len(v) for k, v in problems.items()},

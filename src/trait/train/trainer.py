@@ -35,7 +35,7 @@ def training_args(out_dir: Path, stage_cfg: StageTrainConfig, train_cfg: TrainCo
         output_dir=str(out_dir / CHECKPOINTS), per_device_train_batch_size=train_cfg.batch_size,
         gradient_accumulation_steps=train_cfg.grad_accum, learning_rate=stage_cfg.learning_rate,
         num_train_epochs=stage_cfg.epochs, max_steps=stage_cfg.max_steps or -1,
-        warmup_steps=stage_cfg.warmup_ratio, lr_scheduler_type=stage_cfg.lr_scheduler,
+        warmup_steps=0, lr_scheduler_type=stage_cfg.lr_scheduler,  # warmup: see _WarmupTrainer
         weight_decay=stage_cfg.weight_decay, max_grad_norm=train_cfg.max_grad_norm, bf16=train_cfg.bf16,
         save_strategy="steps", **{checkpointing: train_cfg.gradient_checkpointing},
         save_steps=train_cfg.save_steps, save_total_limit=train_cfg.save_total_limit,
@@ -70,7 +70,7 @@ def train_stage(model_path: str | os.PathLike, dataset_dir: str | os.PathLike, o
     tokenizer = AutoTokenizer.from_pretrained(str(model_path))
     model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32)
     args = training_args(out_dir, stage_cfg, train_cfg, seed)
-    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=PackedCollator(),
+    trainer = _warmup_trainer(Trainer, stage_cfg.warmup_ratio)(model=model, args=args, train_dataset=dataset, data_collator=PackedCollator(),
                       processing_class=tokenizer, callbacks=[LossLog(out_dir / LOSS_LOG), *callbacks])
     resume = last_good_checkpoint(out_dir / CHECKPOINTS, clean=trainer.is_world_process_zero())
     start = read_json(resume / "trainer_state.json") if resume else {}
@@ -97,6 +97,29 @@ def train_stage(model_path: str | os.PathLike, dataset_dir: str | os.PathLike, o
              f"{summary['final_loss']}, {summary['tokens_per_s']} tok/s")
     trainer.accelerator.wait_for_everyone()  # other ranks read the summary after this
     return final
+
+
+def _warmup_trainer(base: type, ratio: float) -> type:
+    """A Trainer whose warmup never spends an update at learning rate 0.
+
+    transformers' schedules give update 1 the factor step/warmup = 0, so a 9-step stage with one
+    warmup step trained 8 times. Here the warmup is floor(ratio x steps) updates (a ratio that rounds
+    to 0 means none), and update k of it runs at k/(warmup+1) of the schedule's rate.
+    """
+
+    class WarmupTrainer(base):  # type: ignore[misc, valid-type]
+        def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+            sched = super().create_scheduler(num_training_steps, optimizer)
+            warmup = int(ratio * num_training_steps)
+            if warmup > 0 and hasattr(sched, "lr_lambdas"):
+                sched.lr_lambdas = [lambda s, f=f: f(s) * min(1.0, (s + 1) / (warmup + 1))
+                                    for f in sched.lr_lambdas]
+                for group, f, base_lr in zip(sched.optimizer.param_groups, sched.lr_lambdas, sched.base_lrs):
+                    group["lr"] = base_lr * f(sched.last_epoch)  # the first update's rate, recomputed
+                sched._last_lr = [g["lr"] for g in sched.optimizer.param_groups]
+            return sched
+
+    return WarmupTrainer
 
 
 def _has_accelerator() -> bool:

@@ -1,0 +1,137 @@
+"""Checks of one generated piece: the paragraph's answer line and arithmetic, the enlightenment's degeneracy.
+
+Which apply depends on the task's checker, not on the gold hint: the answer line is compared with gold
+where there is one; a math task's paragraph also goes through the calculator (every statement, and the
+last derived value against the answer line); every enlightenment is tested for loops (a repeated
+sentence, a high share of repeated word trigrams) and for naming none of the problems it compares.
+Each judged piece records every check that applied (``Judged.checks``), so each gets its own pass rate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from trait.answers import answers_match, extract_answer
+from trait.records import Problem
+from trait.synthesize.calculator import calculate, final_value_agrees
+from trait.tasks import TaskSpec
+
+
+class Judged(NamedTuple):
+    reason: str  # "ok" or the first reason to refuse
+    answer: str | None
+    kept: str  # a paragraph is cut after its answer line, and always ends with one
+    checks: dict[str, bool]  # check name -> passed, for the checks that applied
+    detail: str = ""  # what exactly failed: "154 - 78 = 114 (is 76)"
+    statements: tuple[int, int] = (0, 0)  # arithmetic statements read, and found wrong
+
+
+def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int) -> Judged:
+    """Every check that applies to one paragraph, and the first reason to refuse it."""
+    body = text.strip()
+    if not body:
+        return Judged("empty", None, "", {})
+    ex = extract_answer(body)
+    kept = body if ex is None else body[: ex.end].rstrip() + ("" if ex.explicit else f"\nAnswer: {ex.answer}")
+    answer = ex.answer if ex else None
+    checks: dict[str, bool] = {}
+    refusals: list[tuple[str, str, str]] = []  # (check, reason, detail), in the order they are reported
+    if problem.answer is not None and spec.checker != "none":
+        checks["answer_line"] = answer is not None and answers_match(answer, problem.answer, spec.checker)
+        refusals.append(("answer_line", "disagrees", f"answer {answer!r}, gold {problem.answer!r}"))
+    statements = (0, 0)
+    if spec.checker == "math":
+        calc = calculate(kept)
+        statements = (calc.statements, len(calc.wrong))
+        if calc.statements:
+            checks["calculator"] = not calc.wrong
+            refusals.append(("calculator", "wrong_arithmetic", "; ".join(calc.wrong[:3])))
+        agrees = final_value_agrees(calc, answer, kept) if answer is not None else None
+        if agrees is not None:
+            checks["final_value"] = agrees
+            refusals.append(("final_value", "final_value",
+                             f"last derived value {float(calc.last[0]):g}, answer {answer!r}"))
+    if ex is None and (problem.answer is not None or spec.checker != "none"):
+        return Judged("no_answer", None, kept, checks, "", statements)
+    if len(body[: ex.end if ex else len(body)].split()) < min_words:
+        return Judged("too_short", answer, kept, checks, "", statements)
+    if is_repetitive(kept):
+        return Judged("repetitive", answer, kept, checks, "", statements)
+    reason, detail = next(((r, d) for c, r, d in refusals if not checks[c]), ("ok", ""))
+    return Judged(reason, answer, kept, checks, detail, statements)
+
+
+def check_enlightenment(text: str, problems: Sequence[Problem], *, min_words: int, max_repeated: float,
+                        min_named: int) -> Judged:
+    """Length, loops, and whether it names the problems it compares (``min_named``, capped at their count)."""
+    text = text.strip()
+    if not text:
+        return Judged("empty", None, "", {})
+    share = repeated_share(text)
+    need = min(min_named, len(problems))
+    named = problems_mentioned(text, [p.input for p in problems]) if need else 0
+    repetitive = is_repetitive(text)
+    checks = {"enlightenment_degeneracy": not repetitive and share <= max_repeated and named >= need}
+    if len(text.split()) < min_words:
+        return Judged("too_short", None, text, checks)
+    if repetitive:
+        return Judged("repetitive", None, text, checks)
+    if share > max_repeated:
+        return Judged("repeated_trigrams", None, text, checks,
+                      f"{share:.0%} of its word trigrams repeat (max {max_repeated:.0%})")
+    if named < need:
+        return Judged("names_no_problem", None, text, checks, f"names {named} of its {len(problems)} problems")
+    return Judged("ok", None, text, checks)
+
+
+def is_repetitive(text: str, times: int = 3, min_words: int = 4) -> bool:
+    """A sentence of ``min_words``+ words said ``times`` times: the loop small models fall into."""
+    seen: dict[str, int] = {}
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        norm = " ".join(re.findall(r"\w+", sentence.casefold()))
+        if len(norm.split()) >= min_words:
+            seen[norm] = seen.get(norm, 0) + 1
+            if seen[norm] >= times:
+                return True
+    return False
+
+
+# ---- enlightenment degeneracy -------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+")
+# Words any problem or lesson may use: sharing one of these names no problem (compared after _stem).
+_COMMON = frozenset({
+    "about", "above", "after", "again", "against", "also", "amount", "answer", "because", "been", "before",
+    "being", "both", "calculate", "calculated", "calculating", "compare", "different", "does", "each", "every",
+    "find", "first", "from", "given", "have", "having", "into", "just", "know", "lesson", "like", "many", "more",
+    "most", "much", "need", "number", "only", "other", "problem", "question", "same", "second", "should",
+    "solve", "solved", "solving", "some", "step", "such", "than", "that", "their", "them", "then", "there",
+    "these", "they", "third", "this", "those", "three", "total", "under", "used", "using", "what", "when",
+    "where", "which", "while", "will", "with", "would", "your", "similar", "involve", "involving",
+    "require"})
+
+
+def repeated_share(text: str, n: int = 3) -> float:
+    """Share of word n-grams that repeat an earlier one: ~0 for prose, high for a loop."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    grams = [tuple(words[i: i + n]) for i in range(len(words) - n + 1)]
+    return 1 - len(set(grams)) / len(grams) if grams else 0.0
+
+
+def _stem(w: str) -> str:
+    w = w.casefold()
+    return w[:-1] if len(w) > 4 and w.endswith("s") else w
+
+
+def _marks(text: str) -> set[str]:
+    """What identifies a problem: its uncommon words of 4+ letters and its numbers of 2+ digits."""
+    return {_stem(w) for w in _WORD.findall(text)
+            if (w.isdigit() and len(w) >= 2) or (w.isalpha() and len(w) >= 4 and _stem(w) not in _COMMON)}
+
+
+def problems_mentioned(text: str, problems: Sequence[str]) -> int:
+    """How many of ``problems`` the text names by one of their own words or numbers."""
+    said = _marks(text)
+    return sum(bool(_marks(p) & said) for p in problems)
