@@ -91,13 +91,20 @@ def test_ablation_table_and_report(chain_cfg):
     assert all(avg[a] != avg["base"] for a in ALL_ARMS if a != "base")
     assert summary["costs"]["base"]["train_tokens"] == 0
     assert all(summary["costs"][a]["train_tokens"] > 0 for a in ALL_ARMS if a != "base")
-    assert "task loss" in summary["verdict"]
+    # every other arm against TRAIT two-stage, per task and metric, on the same items
+    pairs = summary["paired"]
+    assert {p["arm"] for p in pairs} == set(ALL_ARMS) - {"trait_two_stage"}
+    assert {(p["task"], p["metric"]) for p in pairs if p["arm"] == "base"} == {
+        (r["task"], r["metric"]) for r in rows if r["model"] == "base" and r["task"] != "avg"}
+    assert all(p["n_items"] > 0 and p["n_seeds"] == 1 and isinstance(p["significant"], bool) for p in pairs)
+    assert summary["verdict"].startswith("Every arm against TRAIT two-stage")
 
     report = cfg.run_dir / "report.html"
     html = report.read_text()
     for arm in ALL_ARMS:
         assert f"<td>{arm}</td>" in html
     assert "data:image/png;base64," in html and "http://" not in html.replace(cfg.llm.base_url, "")
+    assert 'alt="paired differences against TRAIT"' in html
 
 
 def test_rerun_is_a_no_op_and_keep_fraction_only_reruns_choose(chain_cfg):
@@ -202,3 +209,21 @@ def test_a_new_arm_in_yaml_alone(chain_cfg):
     assert s["costs"]["seed_then_synthetic"]["train_tokens"] > 0
     assert _ran(cfg.run_dir) == {"build_seed_then_synthetic", "train_seed_then_synthetic",
                                  "eval_seed_then_synthetic", "ablate"}
+
+
+def test_two_seeds_train_every_arm_twice_and_pair_over_both(chain_cfg):
+    """`ablate.seeds`: a trained arm is built, trained and evaluated once per seed (the first seed's steps
+    are the plain run's), the base model once; rows over seeds, per-seed rows kept, paired differences."""
+    from trait import pipeline
+    from trait.steps import last_steps
+
+    cfg = chain_cfg(ablate={"arms": ["base", "trait_two_stage"], "seeds": [1, 2]})  # seed 1: the config's
+    s = pipeline.ablate(cfg).summary()
+    stages = [st["stage"] for st in last_steps(cfg.run_dir)]
+    assert [stages.count(f"{step}_trait_two_stage") for step in ("build", "train", "eval")] == [2, 2, 2]
+    assert stages.count("eval_base") == 1 and s["seeds"] == [1, 2]
+    assert {r["model"]: r["n_seeds"] for r in s["rows"] if r["task"] != "avg"} == {"base": 1, "trait_two_stage": 2}
+    per_seed = [(r["seed"], r["task"], r["metric"]) for r in s["seed_rows"] if r["model"] == "trait_two_stage"]
+    assert {seed for seed, *_ in per_seed} == {1, 2} and len(per_seed) == len(set(per_seed)) == 2 * sum(
+        r["model"] == "trait_two_stage" and r["task"] != "avg" for r in s["rows"])
+    assert {p["arm"] for p in s["paired"]} == {"base"} and "2 training seeds" in s["verdict"]

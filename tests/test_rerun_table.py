@@ -58,11 +58,13 @@ TABLE: dict[str, tuple[object, set[str]]] = {
     "tasks.0.name": ("gsm", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.description": ("Word problems.", SYNTH_ON | EVALS),
     "tasks.0.train": ("gsm_train2.jsonl", SYNTH_ON | EVALS | TASK_DATA_ON),
-    "tasks.0.test": ("gsm_test2.jsonl", CHOOSE_ON | SYNTH_ON | EVALS),
+    "tasks.0.test": ("gsm_test2.jsonl", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),  # every test split is
+    # decontaminated against: selected docs, every build source, synthesis problems, the task data
     "tasks.0.split_field": ("split", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.train_values": (["tr"], CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.test_values": (["te"], CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.holdout_fraction": (0.5, CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.group_field": ("question", None),  # needs holdout_fraction: checked below
     "tasks.0.id_field": ("uid", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.input_field": ("q", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.answer_field": ("a", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
@@ -97,9 +99,11 @@ TABLE: dict[str, tuple[object, set[str]]] = {
     "select.dedup.minhash_threshold": (0.9, CHOOSE_ON),
     "select.dedup.num_perm": (64, CHOOSE_ON),
     "select.dedup.ngram": (3, CHOOSE_ON),
-    "select.decontaminate.enabled": (False, CHOOSE_ON),
-    "select.decontaminate.ngram": (8, CHOOSE_ON),
-    "select.decontaminate.min_words": (4, CHOOSE_ON),
+    # the test-item check of the selection, every build source, synthesis problems and the task data
+    "decontaminate.enabled": (False, CHOOSE_ON | SYNTH_ON | TASK_DATA_ON),
+    "decontaminate.ngram": (8, CHOOSE_ON | SYNTH_ON | TASK_DATA_ON),
+    "decontaminate.min_words": (4, CHOOSE_ON | SYNTH_ON | TASK_DATA_ON),
+    "decontaminate.exact_short": (False, CHOOSE_ON | SYNTH_ON | TASK_DATA_ON),
     # the fastText method reads only its classifier section: another method's settings change nothing
     "select.embedding.model": ("sentence-transformers/all-MiniLM-L6-v2", NOTHING),
     "select.embedding.head": ("centroid", NOTHING),
@@ -200,6 +204,14 @@ TABLE: dict[str, tuple[object, set[str]]] = {
     "evaluate.batch_size": (1, NOTHING),
     "ablate.arms": (ARMS[:-1], {"ablate"}),  # trait_one_stage dropped: only the join is new
     "ablate.custom_arms": ([{"name": "mine", "stages": [{"mix": {"seed": None}}]}], chain("mine")),
+    # a second training seed: every trained arm once more (plan names `<step>@<seed>`), and the join
+    "ablate.seeds": ([0, 1], {f"{step}_{a}@1" for a in TRAINED for step in ("build", "train", "eval")} | {"ablate"}),
+    "synthesize.max_repeated_trigram_share": (0.5, SYNTH_ON),
+    "synthesize.min_problems_mentioned": (2, SYNTH_ON),
+    "synthesize.min_kept_fraction": (0.5, SYNTH_ON),  # checked before the step completes: a new verdict
+    "synthesize.verifier.enabled": (True, SYNTH_ON),
+    "synthesize.verifier.model": ("judge", NOTHING),  # the verifier is off
+    "synthesize.verifier.max_tokens": (4, NOTHING),
 }
 # Keys of items in lists: checked through one arm of their own (the table's last entry adds it).
 CUSTOM = {"name": "mine", "description": "", "stages": [{"name": "cpt", "tokens": "total", "mix": {"seed": None},
@@ -309,6 +321,9 @@ def test_keys_that_need_another_key_or_remove_synthesis(tmp_path):
     base["select"] = {"judge": {"domain": "mathematics"}}
     assert _changed(tmp_path, base, "select.judge.enabled", True) == {"judge"}  # nothing downstream reads it
     assert _changed(tmp_path, base, "select", {"threshold": 0.5, "keep_fraction": None}) == CHOOSE_ON
+    base["tasks"][0]["holdout_fraction"] = 0.5
+    grouped = _changed(tmp_path, base, "tasks.0.group_field", "question")
+    assert grouped == CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON
     from trait.errors import ConfigError
 
     for key, value in (("tasks", []), ("tasks.0.eval_only", True)):  # nothing left to synthesize from
@@ -326,3 +341,18 @@ def test_a_data_file_edit_reruns_what_reads_it(tmp_path):
     (tmp_path / "heldout.jsonl").write_text('{"id": "h", "text": "other text, longer"}\n')
     after = {k: s.path for k, s in plan(config_from_dict(_base(tmp_path), base_dir=tmp_path)).items()}
     assert {k for k in before if before[k] != after[k]} == EVALS
+
+
+def test_seeds_the_first_seed_is_the_run_without_seeds(tmp_path):
+    """`ablate.seeds: [seed]` is the plain run; a third seed adds that seed's steps only; the base arm
+    is never trained, so evaluated once."""
+    _write(tmp_path)
+    assert _changed(tmp_path, _base(tmp_path), "ablate.seeds", [0]) == NOTHING
+    base = _base(tmp_path)
+    base["ablate"] = {"seeds": [0, 1]}
+    assert _changed(tmp_path, base, "ablate.seeds", [0, 1, 2]) == (
+        {f"{step}_{a}@2" for a in TRAINED for step in ("build", "train", "eval")} | {"ablate"})
+    steps = plan(config_from_dict(base, base_dir=tmp_path))
+    assert "eval_base" in steps and not any(k.startswith("eval_base@") for k in steps)
+    assert steps["train_cpt_seed"].config["seed"] == 0 and steps["train_cpt_seed@1"].config["seed"] == 1
+    assert steps["eval_cpt_seed"].config["seed"] == steps["eval_cpt_seed@1"].config["seed"] == 0  # same items

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from trait.config import load_config
@@ -23,6 +25,37 @@ def test_svamp_hash_split_is_disjoint_and_stable(tasks):
     assert not {p.id for p in train} & {p.id for p in test}
     assert test[0].answer.replace(".", "").isdigit()
     assert [p.id for p in load_problems(tasks["svamp"], "test")] == [p.id for p in test]
+
+
+def test_svamp_is_split_by_story_so_no_test_item_shares_a_13gram_with_train(tasks):
+    from trait.contamination import ContaminationIndex
+
+    svamp = tasks["svamp"]
+    assert svamp.group_field == "question"
+    train, test = load_problems(svamp, "train"), load_problems(svamp, "test")
+    index = ContaminationIndex(n=13)
+    index.add_problems(train)
+    assert [p.id for p in test if index.match(p.input)] == []  # split by item id: 107 of 297 did
+    by_id = {p.id: "train" for p in train} | {p.id: "test" for p in test}
+    assert by_id["chal-506"] == by_id["chal-647"]  # one story (the Buckingham palace visitors), one split
+    ungrouped = svamp.model_copy(update={"group_field": None})
+    assert {p.id for p in load_problems(ungrouped, "test")} != {p.id for p in test}
+
+
+def test_group_split_keeps_linked_items_together_and_needs_a_holdout_fraction(tmp_path):
+    p = tmp_path / "t.jsonl"
+    story = "Ann has 3 red apples and 4 green apples in a basket on the kitchen table at home"
+    rows = [{"id": f"a{i}", "question": story.replace("3", str(i)) + f" variant {i}?", "answer": 1}
+            for i in range(12)]
+    rows += [{"id": f"b{i}", "question": f"Unrelated item number {i}?", "answer": 1} for i in range(40)]
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    spec = TaskSpec(name="t", train=str(p), id_field="id", holdout_fraction=0.5, group_field="question")
+    test = {q.id for q in load_problems(spec, "test")}
+    a_ids = {f"a{i}" for i in range(12)}
+    assert a_ids <= test or not a_ids & test  # the variants share 13-grams past the number: one group
+    assert 0 < len(test) < len(rows)
+    with pytest.raises(ValueError, match="group_field splits by holdout_fraction"):
+        TaskSpec(name="t", train=str(p), group_field="question")
 
 
 def test_mawps_split_field(tasks):

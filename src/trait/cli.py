@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from trait.errors import TraitError
 from trait.ui import console
@@ -32,7 +33,8 @@ def _run_stage(fn: Callable, config: Path, overrides: list[str] | None):
         cfg = load_config(config, overrides or [])
         step = fn(cfg)
     except TraitError as e:
-        console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        # escaped: a message quoting data or model output ("[gsm8k]", "[/]") is not rich markup
+        console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: rerun the same command to resume[/yellow]")

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError
 
 from trait.ablate.config import AblateConfig
 from trait.build.config import BuildConfig
+from trait.contamination import DecontaminationConfig
 from trait.corpus import CorpusPath
 from trait.errors import ConfigError
 from trait.evaluate.config import EvaluateConfig
@@ -47,6 +48,7 @@ class TraitConfig(Section):
     data: DataConfig = Field(description="Seed, general, replay and held-out corpora.")
     tasks: list[TaskSpec] = Field(default_factory=list, description="Downstream tasks (train: synthesis; test: evaluation, decontamination).")
     select: SelectConfig = Field(default_factory=SelectConfig)
+    decontaminate: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     synthesize: SynthesizeConfig = Field(default_factory=SynthesizeConfig)
     build: BuildConfig = Field(default_factory=BuildConfig)

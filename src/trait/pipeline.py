@@ -1,10 +1,11 @@
 """The chain as the paper draws it: select -> synthesize -> build -> train -> evaluate -> report.
 
 Every arm of the comparison (``trait.arms``) is the same build -> train -> evaluate steps over another
-mix; ``trait run`` is the base model and TRAIT's arm, ``trait ablate`` every configured arm. This module
-only wires steps together: each stage module builds its step from its settings and the steps it
-reads, and ``Step.run`` decides what runs. ``plan`` builds the whole graph without running anything,
-so every step's hash is known up front (``tests/test_rerun_table.py`` checks what each key re-runs).
+mix, trained once per seed of ``ablate.seeds``; ``trait run`` is the base model and TRAIT's arm,
+``trait ablate`` every configured arm. This module only wires steps together: each stage module builds
+its step from its settings and the steps it reads, and ``Step.run`` decides what runs. ``plan`` builds
+the whole graph without running anything, so every step's hash is known up front
+(``tests/test_rerun_table.py`` checks what each key re-runs).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from trait.arms import ArmSpec, builtin_arms, trait_arm
 from trait.config import TraitConfig
+from trait.contamination import Decontamination
 from trait.errors import ConfigError
 from trait.evaluate.settings import EvalSettings
 from trait.select.settings import SelectSettings
@@ -62,6 +64,11 @@ def _bootstrap(cfg: TraitConfig) -> dict[str, Any]:
     return {"iters": cfg.evaluate.bootstrap_iters, "confidence": cfg.evaluate.confidence, "seed": cfg.seed}
 
 
+def decontamination(cfg: TraitConfig) -> Decontamination:
+    """Every task's test split, which each source of every build is checked against."""
+    return Decontamination(cfg.decontaminate, tuple(cfg.tasks), cfg.data.on_bad_record)
+
+
 def _chain_arms(cfg: TraitConfig) -> list[ArmSpec]:
     return arm_specs(cfg, ["base", trait_arm(cfg.build)])
 
@@ -69,7 +76,8 @@ def _chain_arms(cfg: TraitConfig) -> list[ArmSpec]:
 # ---- running ------------------------------------------------------------------------------------
 
 def select_settings(cfg: TraitConfig) -> SelectSettings:
-    return SelectSettings(select=cfg.select, data=cfg.data, tasks=cfg.tasks, llm=cfg.llm, seed=cfg.seed,
+    return SelectSettings(select=cfg.select, data=cfg.data, tasks=cfg.tasks, decontaminate=cfg.decontaminate,
+                          llm=cfg.llm, seed=cfg.seed,
                           run_dir=cfg.run_dir, run=cfg.run)
 
 
@@ -82,6 +90,7 @@ def select(cfg: TraitConfig) -> Step:
 
 def synthesis_settings(cfg: TraitConfig) -> SynthesisSettings:
     return SynthesisSettings(run_dir=cfg.run_dir, seed=cfg.seed, synthesize=cfg.synthesize, llm=cfg.llm,
+                             decontaminate=cfg.decontaminate,
                              tasks=cfg.tasks, on_bad_record=cfg.data.on_bad_record)
 
 
@@ -103,7 +112,7 @@ def _arm_train(cfg: TraitConfig, arm: ArmSpec, upstream: dict[str, Step | None],
     seed = cfg.seed if seed is None else seed
     build_ = run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
                        seed=seed, select=upstream.get("select"), synth=upstream.get("synthesize"),
-                       task_data=upstream.get("task_data"))
+                       task_data=upstream.get("task_data"), decontaminate=decontamination(cfg))
     return run_train(arm, cfg.train, build_, run_dir=cfg.run_dir, seed=seed)
 
 
@@ -114,7 +123,8 @@ def _upstream(cfg: TraitConfig, arms: list[ArmSpec]) -> dict[str, Step | None]:
 
     check_model(cfg.train.base_model)  # before selection and synthesis, not after them
     used = set().union(*(a.sources for a in arms))
-    task_data = (run_task_data(cfg.tasks, on_bad_record=cfg.data.on_bad_record, run_dir=cfg.run_dir)
+    task_data = (run_task_data(cfg.tasks, on_bad_record=cfg.data.on_bad_record, run_dir=cfg.run_dir,
+                               decontaminate=cfg.decontaminate)
                  if "task_data" in used else None)
     return {"select": select(cfg) if used & {"selected", "replay"} else None,
             "synthesize": synthesize(cfg) if "synthetic" in used else None, "task_data": task_data}
@@ -127,7 +137,8 @@ def build(cfg: TraitConfig) -> Step:
     arm = _chain_arms(cfg)[1]
     up = _upstream(cfg, [arm])
     return run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
-                     seed=cfg.seed, select=up["select"], synth=up["synthesize"])
+                     seed=cfg.seed, select=up["select"], synth=up["synthesize"],
+                     decontaminate=decontamination(cfg))
 
 
 @_command
@@ -201,7 +212,8 @@ def plan(cfg: TraitConfig, arms: list[str] | None = None) -> dict[str, Step]:
     synth = synthesize_step(synthesis_settings(cfg)) if any(a.uses_llm for a in specs) else None
     if synth is not None:
         steps["synthesize"] = synth
-    task_data = (task_data_step(cfg.tasks, on_bad_record=cfg.data.on_bad_record, run_dir=cfg.run_dir)
+    task_data = (task_data_step(cfg.tasks, on_bad_record=cfg.data.on_bad_record, run_dir=cfg.run_dir,
+                                decontaminate=cfg.decontaminate)
                  if any("task_data" in a.sources for a in specs) else None)
     if task_data is not None:
         steps["task_data"] = task_data
@@ -213,7 +225,8 @@ def plan(cfg: TraitConfig, arms: list[str] | None = None) -> dict[str, Step]:
                 steps[f"build_{a.name}{tag}"] = b = build_step(a, cfg.build, cfg.data, run_dir=cfg.run_dir,
                                                                base_model=cfg.train.base_model, seed=seed,
                                                                select=steps["choose"], synth=synth,
-                                                               task_data=task_data)
+                                                               task_data=task_data,
+                                                               decontaminate=decontamination(cfg))
                 trained = train_step(a, cfg.train, b, run_dir=cfg.run_dir, seed=seed)
                 steps[f"train_{a.name}{tag}"] = trained
             steps[f"eval_{a.name}{tag}"] = e = eval_step(eval_settings(cfg, seed), a.name, trained)

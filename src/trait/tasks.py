@@ -19,6 +19,7 @@ from trait.records import Problem
 from trait.schema import DataPath, Section
 
 Split = Literal["train", "test"]
+GROUP_NGRAM = 13  # group_field: the decontamination default, so a group split leaves nothing to drop
 
 
 class TaskSpec(Section):
@@ -32,6 +33,10 @@ class TaskSpec(Section):
     holdout_fraction: float | None = Field(
         None, ge=0.0, lt=1.0,
         description="One file, no split field: this fraction (by a hash of the id) is the test split.")
+    group_field: str | None = Field(
+        None, description="With holdout_fraction: items whose values of this field share a word 13-gram (the "
+        "whole value if shorter) are one group, and a group lands whole in one split, by a hash of its first "
+        "item's value. Variants of one story (SVAMP) then never straddle train and test.")
     id_field: str | None = None
     input_field: str = "question"
     answer_field: str | None = "answer"
@@ -45,6 +50,8 @@ class TaskSpec(Section):
     def _needs_a_file(self) -> TaskSpec:
         if not self.train and not self.test:
             raise ValueError(f"task {self.name!r}: give a train or a test file")
+        if self.group_field and self.holdout_fraction is None:
+            raise ValueError(f"task {self.name!r}: group_field splits by holdout_fraction; set it too")
         return self
 
     @property
@@ -74,14 +81,44 @@ def _format_number(value: object) -> str:
     return str(value).strip()
 
 
-def _split_of(spec: TaskSpec, obj: dict, pid: str) -> Split | None:
+def _split_of(spec: TaskSpec, obj: dict, key: str) -> Split | None:
+    """The split of one item of a one-file task; ``key`` (its id, or its group) is what the hash reads."""
     if spec.split_field:
         v = str(obj.get(spec.split_field))
         return "train" if v in spec.train_values else "test" if v in spec.test_values else None
     if spec.holdout_fraction is not None:
-        h = int(hashlib.sha256(f"{spec.name}:{pid}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        h = int(hashlib.sha256(f"{spec.name}:{key}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         return "test" if h < spec.holdout_fraction else "train"
     return None
+
+
+def _groups(spec: TaskSpec, path: str) -> dict[int, str]:
+    """Row number -> its group's key (the value of the group's first row): rows whose ``group_field``
+    values share a word ``GROUP_NGRAM``-gram are joined (union-find), so a test item shares none with
+    train. Bad rows are left to the main pass, which counts or raises on them."""
+    from trait.contamination import words
+
+    parent: dict[int, int] = {}
+    values: dict[int, str] = {}
+    owner: dict[str, int] = {}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for _, _, n, obj in iter_rows_of(path, on_error="skip"):
+        value = str(obj.get(spec.group_field or "") or "")
+        toks = words(value)
+        if not toks:
+            continue  # no group: the item is split by its id
+        parent[n], values[n] = n, value
+        k = min(GROUP_NGRAM, len(toks))
+        for gram in {" ".join(toks[i:i + k]) for i in range(len(toks) - k + 1)}:
+            a, b = root(owner.setdefault(gram, n)), root(n)
+            parent[max(a, b)] = min(a, b)  # the root is the group's first row
+    return {n: values[root(n)] for n in parent}
 
 
 def iter_problems(spec: TaskSpec, split: Split, *, on_error: OnError = "fail",
@@ -91,12 +128,13 @@ def iter_problems(spec: TaskSpec, split: Split, *, on_error: OnError = "fail",
     if path is None:
         return
     stats = stats if stats is not None else ReadStats()
+    groups = _groups(spec, path) if single_file and spec.group_field else {}
     # A glob or folder of task files reads as one file; ``n`` numbers its lines across them.
     for file, lineno, n, obj in iter_rows_of(path, on_error=on_error, stats=stats):
         where = f"{file}:{lineno}"
         raw_id = obj.get(spec.id_field) if spec.id_field else None
         pid = str(raw_id) if raw_id is not None else f"{spec.name}-{split if not single_file else 'all'}-{n - 1:05d}"
-        if single_file and _split_of(spec, obj, pid) != split:
+        if single_file and _split_of(spec, obj, groups.get(n, pid)) != split:
             continue
         text = obj.get(spec.input_field)
         if not isinstance(text, str) or not text.strip():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,24 @@ def test_separator_that_is_also_the_unknown_token(tiny_model, tmp_path):
     s = build_corpus([CorpusSource("a", texts=[fixed("x")] * 2)], tmp_path / "tok", SEQ, 0, tmp_path / "c",
                      separator_token="<|endoftext|>")
     assert s["separator_id"] == 0 and all(b[-1] == 0 for b in blocks(s))
+
+
+def test_a_changed_test_split_refilters_the_cached_tokens(tiny_model, tmp_path):
+    """The token cache is keyed by the test files too: a new test item drops the doc that holds it."""
+    from trait.contamination import Decontamination, DecontaminationConfig
+    from trait.tasks import TaskSpec
+
+    test = tmp_path / "test.jsonl"
+    test.write_text('{"question": "What is the capital of the small country in the story?", "answer": "x"}\n')
+    d = Decontamination(DecontaminationConfig(), (TaskSpec(name="held", test=str(test)),))
+    leak = "Notes: a train packs 40 crates of 12 oranges and unloads 3 crates at every one of its stations."
+    src = CorpusSource("seed", texts=[fixed("clean"), leak], decontaminate=d)
+    cache = tmp_path / "cache"
+    first = build_corpus([src], tiny_model, SEQ, 0, tmp_path / "a", cache_dir=cache)["sources"]["seed"]
+    assert first["docs_available"] == 2 and first["decontamination"]["dropped"] == 0
+    with open(test, "a") as fh:
+        question = leak.removeprefix("Notes: ") + " How many are left?"
+        fh.write(json.dumps({"question": question, "answer": "x"}) + "\n")
+    again = build_corpus([src], tiny_model, SEQ, 0, tmp_path / "b", cache_dir=cache)["sources"]["seed"]
+    assert again["docs_available"] == 1 and again["decontamination"]["by_test_task"] == {"held": 1}
+    assert again["decontamination"]["examples"][0]["where"] == "text 1"

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from trait.arms import trait_arm
 from trait.build.stage import run_build, stage_datasets
 from trait.config import config_from_dict
 from trait.errors import TraitError
-from trait.io import write_jsonl
+from trait.io import read_jsonl, write_jsonl
+from trait.pipeline import arm_specs
 from trait.records import Doc, Passage
 from trait.steps import Step
 
@@ -47,9 +49,6 @@ def inputs(tmp_path: Path):
 
 def build(cfg, select, synth):
     """The build step of TRAIT's arm in the schedule ``build.mode`` names (what ``trait build`` runs)."""
-    from trait.arms import trait_arm
-    from trait.pipeline import arm_specs
-
     [arm] = arm_specs(cfg, [trait_arm(cfg.build)])
     return run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
                      seed=cfg.seed, select=select, synth=synth)
@@ -91,3 +90,42 @@ def test_missing_upstream_output_is_one_clear_error(inputs):
     (synth.path / "passages.jsonl").unlink()
     with pytest.raises(TraitError, match="passages.jsonl: missing"):
         build(cfg, select, synth)
+
+
+LEAK = "A baker puts 24 muffins in each of 7 trays before the morning rush. How many muffins are there?"
+
+
+def _append(path: Path, record: dict) -> None:
+    write_jsonl(path, [*read_jsonl(path), record])
+
+
+def test_a_test_item_in_any_source_is_dropped_at_each_place(inputs, tmp_path):
+    """A test question pasted into a seed doc, a general doc (replay: never selected, so not excluded), a
+    selected doc and a passage: every build source drops it, and the summary says where and why."""
+    from trait.build.stage import corpus_sources
+    from trait.contamination import Decontamination, DecontaminationConfig
+    from trait.tasks import TaskSpec
+
+    (tmp_path / "test.jsonl").write_text(f'{{"question": "{LEAK}", "answer": 168}}\n')
+    cfg, select, synth = inputs("two_stage")
+    _append(tmp_path / "seed.jsonl", {"id": "s-leak", "text": f"Exercise. {LEAK}"})
+    _append(tmp_path / "general.jsonl", {"id": "g-leak", "text": f"Forum post: {LEAK.upper()} Thanks!"})
+    _append(select.file("selected"), {"id": "x-leak", "text": f"{LEAK} (worked example)", "line": 99})
+    _append(synth.file("passages"), {"id": "p-leak", "text": f"Problem: {LEAK} Done.", "problem_ids": ["q"]})
+    d = Decontamination(DecontaminationConfig(), (TaskSpec(name="held", test=str(tmp_path / "test.jsonl")),))
+    [arm] = arm_specs(cfg, [trait_arm(cfg.build)])
+    step = run_build(arm, cfg.build, cfg.data, run_dir=cfg.run_dir, base_model=cfg.train.base_model,
+                     seed=cfg.seed, select=select, synth=synth, decontaminate=d)
+    s = step.summary()["decontamination"]
+    for place, doc_id in (("seed", "s-leak"), ("replay", "g-leak"), ("selected", "x-leak"),
+                          ("synthetic", "p-leak")):
+        assert s[place]["dropped"] == 1 and s[place]["by_test_task"] == {"held": 1}, place
+        [ex] = s[place]["examples"]
+        assert (ex["id"], ex["matched_test_item"], ex["rule"]) == (doc_id, "held:held-test-00000", "ngram")
+        assert "baker puts 24 muffins" in ex["text"].lower()
+    sources = step.summary()["stages"]["stage1"]["sources"]
+    assert sources["seed"]["docs_available"] == 10 and sources["selected"]["docs_available"] == 5
+    assert sources["replay"]["excluded"] == 5 and sources["replay"]["docs_available"] == 35  # 40 - 5 selected
+    unfiltered = corpus_sources(cfg.build, cfg.data, cfg.seed, select, synth)["seed"]
+    filtered = corpus_sources(cfg.build, cfg.data, cfg.seed, select, synth, decontaminate=d)["seed"]
+    assert unfiltered.identity() != filtered.identity()  # a filtered source is tokenised and cached apart

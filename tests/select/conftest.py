@@ -65,9 +65,9 @@ def select_cfg(tmp_path, seed_texts, general_texts) -> Callable[..., TraitConfig
         select.setdefault("classifier", FAST_CLASSIFIER)
         select.setdefault("keep_fraction", 0.1)
         select.setdefault("dedup", {"minhash": False})
-        select.setdefault("decontaminate", {"enabled": False})
+        decontaminate = select.pop("decontaminate", {"enabled": False})  # a top-level section
         return config_from_dict({
-            "run": "t", "runs_dir": str(tmp_path / "runs"), "seed": 0,
+            "run": "t", "runs_dir": str(tmp_path / "runs"), "seed": 0, "decontaminate": decontaminate,
             "data": {"seed_corpus": [str(seed)],
                      "general_corpus": [str(p) for p in (general_paths or [general])], **(data or {})},
             "select": select, **({"llm": llm} if llm else {})})

@@ -127,7 +127,7 @@ def test_duplicates_and_contamination_are_dropped_and_counted(tmp_path, example_
     ids = selected_ids(step)
     assert "orig" in ids and not {"exact", "near", "leak"} & set(ids) and len(ids) == 21
     samples = read_json(step.path / "dropped_samples.json")
-    assert samples["contaminated"][0]["matched_test_item"] == "gsm8k-test-00003"
+    assert samples["contaminated"][0]["matched_test_item"] == "gsm8k:gsm8k-test-00003"
     assert s["decontamination"]["tasks"]["gsm8k"]["texts_indexed"] > 1319  # questions + solutions
 
 

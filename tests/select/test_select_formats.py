@@ -101,7 +101,7 @@ def select_settings(fast_classifier) -> dict[str, Any]:
     # reliability_kit's cheaper fastText settings (stable on these texts): 11 runs of select here
     classifier = fast_classifier | {"dim": 32, "epoch": 10}
     return {"keep_fraction": 0.1, "classifier": classifier, "quality": {"scorer": "none"},
-            "dedup": {"minhash": False}, "decontaminate": {"enabled": False}}
+            "dedup": {"minhash": False}}
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from trait.llm.base import ChatRequest, ChatResult, LLMFailure
 from trait.records import Problem
+from trait.synthesize.checks import check_enlightenment
 from trait.synthesize.groups import Group
 from trait.synthesize.passages import PassageJob, Settings, check_paragraph
 from trait.synthesize.prompts import Prompts
@@ -25,12 +26,13 @@ LESSON = ("Both problems turn a story into arithmetic on quantities; one adds pa
 
 
 class ScriptedLLM:
-    """Explains the hinted gold answer, except where ``wrong(problem_text, attempt)`` says to err."""
+    """Explains the hinted gold answer, except where ``wrong(problem_text, attempt)`` says to err (a wrong
+    answer, "fail", or a whole paragraph); a verifier that says no to paragraphs containing "BAD"."""
 
     name = "scripted"
 
-    def __init__(self, wrong: Callable[[str, int], str | None]) -> None:
-        self.wrong = wrong
+    def __init__(self, wrong: Callable[[str, int], str | None], lesson: str = LESSON) -> None:
+        self.wrong, self.lesson = wrong, lesson
         self.requests: list[ChatRequest] = []
 
     def generate(self, requests, on_result=None):
@@ -39,12 +41,16 @@ class ScriptedLLM:
             self.requests.append(r)
             user = r.messages[-1][1]
             if r.meta["kind"] == "enlightenment":
-                res = ChatResult(LESSON, prompt_tokens=40, completion_tokens=30)
+                res = ChatResult(self.lesson, prompt_tokens=40, completion_tokens=30)
+            elif r.meta["kind"] == "verify":
+                res = ChatResult("No, a step is wrong." if "BAD" in user else "Yes.", prompt_tokens=60,
+                                 completion_tokens=3)
             else:
-                problem = re.search(r"Problem: (.*)", user).group(1)
-                verdict = self.wrong(problem, r.meta["attempt"])
+                verdict = self.wrong(re.search(r"Problem: (.*)", user).group(1), r.meta["attempt"])
                 if verdict == "fail":
                     res = LLMFailure("http_500: server error", attempts=3)
+                elif verdict and " " in verdict:  # a whole paragraph
+                    res = ChatResult(verdict, prompt_tokens=50, completion_tokens=40)
                 else:
                     answer = verdict or GOLD.search(user).group(1)
                     res = ChatResult(f"We combine the two amounts step by step using addition.\nAnswer: {answer}\n"
@@ -58,11 +64,12 @@ class ScriptedLLM:
         pass
 
 
-def _settings(max_regenerations: int = 2) -> Settings:
+def _settings(max_regenerations: int = 2, **checks) -> Settings:
     spec = TaskSpec(name="toy", description="Toy sums.", train="x.jsonl")
     return Settings(prompts=Prompts.from_overrides({}), tasks={"toy": spec}, model="m", backend="test",
                     temperature=0.7, top_p=0.95, max_tokens=64, seed=0, gold_hints="answer",
-                    max_regenerations=max_regenerations, min_paragraph_words=4, min_enlightenment_words=10)
+                    max_regenerations=max_regenerations, min_paragraph_words=4, min_enlightenment_words=10,
+                    **checks)
 
 
 def _group(index: int, *names: str) -> Group:
@@ -134,10 +141,88 @@ def test_check_paragraph_reasons():
     assert check_paragraph("Two plus three makes five. Answer: 6", p, spec, 3)[:2] == ("disagrees", "6")
     loop = "Two plus three is five. " + "The final answer is based on the steps. " * 3 + "Answer: 5"
     assert check_paragraph(loop, p, spec, 3)[0] == "repetitive"
-    reason, answer, kept = check_paragraph("Two plus three is 5 in total", p, spec, 3)
+    reason, answer, kept = check_paragraph("Two plus three is 5 in total", p, spec, 3)[:3]
     assert (reason, answer) == ("ok", "5") and kept.endswith("\nAnswer: 5")  # implicit answer made explicit
     free = TaskSpec(name="free", train="x.jsonl", answer_field=None, checker="none")
     q = Problem(id="2", task="free", input="Why?")
     assert check_paragraph("Because the sky scatters blue light more", q, free, 3)[0] == "ok"
     assert check_paragraph("It is so. It is so. It is so. It is so.", q, free, 0)[0] == "ok"  # 3-word sentences
     assert check_paragraph("It is really so. " * 3, q, free, 0)[0] == "repetitive"
+
+
+STICKERS = Problem(id="st", task="toy", input="Mia has 154 stickers and gives away 78. How many are left?", answer="76")
+RIGHT = "Giving away means taking away, so we subtract: 154 - 78 = 76 stickers are left.\nAnswer: 76"
+WRONG = "Giving away means taking away, so we subtract: 154 - 78 = 114 stickers are left.\nAnswer: 76"
+
+
+def test_right_answer_line_with_wrong_arithmetic_is_rejected_and_regenerated():
+    llm = ScriptedLLM(lambda prob, attempt: WRONG if attempt == 0 else RIGHT)
+    job = PassageJob(Group(0, (STICKERS,)), _settings())
+    _run([job], llm)
+    assert job.status == "accepted"
+    first, second = job.paragraphs[0].attempts
+    assert (first.reason, first.detail) == ("wrong_arithmetic", "154 - 78 = 114 (is 76)")
+    assert first.checks == {"answer_line": True, "calculator": False, "final_value": False}
+    assert second.ok and second.checks == {"answer_line": True, "calculator": True, "final_value": True}
+    assert "154 - 78 = 76" in job.passage().text and "114" not in job.passage().text
+
+    stuck = PassageJob(Group(1, (STICKERS,)), _settings(2))
+    done = _run([stuck], ScriptedLLM(lambda prob, attempt: WRONG))
+    assert stuck.status == "rejected" and stuck.reason == "paragraph:wrong_arithmetic"
+    assert len(stuck.paragraphs[0].attempts) == 3
+    summary = summarize(done, schedule_total=1, problems={"toy": [STICKERS]}, load_stats={}, llm_stats={},
+                        prompts=_settings().prompts, wall_s=0.0)
+    # The gold hint dictates the answer line: it always agrees, and the summary says it means little.
+    assert summary["checks"]["answer_line"] == {"checked": 3, "passed": 3, "rate": 1.0}
+    assert summary["checks"]["calculator"] == {"checked": 3, "passed": 0, "rate": 0.0,
+                                               "statements_read": 3, "statements_wrong": 3}
+    assert summary["trivially_true"] == ["answer_line"] and summary["checks"]["verifier"]["rate"] is None
+    assert stuck.rejection()["attempts"][0]["detail"] == "154 - 78 = 114 (is 76)"
+
+
+def test_check_paragraph_runs_the_calculator_on_math_tasks_only():
+    spec = TaskSpec(name="toy", train="x.jsonl")
+    recycled = Problem(id="r", task="toy", input="How many points?", answer="9")
+    text = "She recycled 52 / 2 = 26 pounds of paper, so she recycled 26 points.\nAnswer: 9"
+    judged = check_paragraph(text, recycled, spec, 3)
+    assert judged.reason == "final_value" and judged.detail == "last derived value 26, answer '9'"
+    assert judged.checks == {"answer_line": True, "calculator": True, "final_value": False}
+    exact = TaskSpec(name="toy", train="x.jsonl", checker="exact")
+    assert check_paragraph(WRONG, STICKERS, exact, 3).checks == {"answer_line": True}
+    free = TaskSpec(name="toy", train="x.jsonl", answer_field=None)  # no gold: the calculator still applies
+    assert check_paragraph(WRONG, Problem(id="f", task="toy", input="?"), free, 3).reason == "wrong_arithmetic"
+
+
+def test_verifier_refusal_is_regenerated_and_its_calls_are_greedy_on_its_model():
+    bad = RIGHT.replace("so we subtract", "BAD so we subtract")
+    llm = ScriptedLLM(lambda prob, attempt: bad if attempt == 0 else RIGHT)
+    job = PassageJob(Group(0, (STICKERS,)), _settings(verifier=("judge-model", 8)))
+    done = _run([job], llm)
+    assert job.status == "accepted" and [a.verdict for a in job.paragraphs[0].attempts] == ["no", "yes"]
+    assert job.paragraphs[0].attempts[0].reason == "verifier_no"
+    checks = [r for r in llm.requests if r.meta["kind"] == "verify"]
+    assert len(checks) == 2 and all(r.model == "judge-model" and r.temperature == 0 and r.seed is None
+                                    and r.max_tokens == 8 for r in checks)
+    assert [r.meta["kind"] for r in llm.requests] == ["paragraph", "verify", "paragraph", "verify", "enlightenment"]
+    summary = summarize(done, schedule_total=1, problems={"toy": [STICKERS]}, load_stats={}, llm_stats={},
+                        prompts=_settings().prompts, wall_s=0.0)
+    assert summary["checks"]["verifier"] == {"checked": 2, "passed": 1, "rate": 0.5, "unanswered": 0}
+
+
+LOOP = ("The number of items cleaned is the same across all three problems, and the number of items cleaned "
+        "is the same across all three problems, so the number of items cleaned is the same across all three.")
+
+
+def test_enlightenment_that_loops_or_names_no_problem_is_refused():
+    problems = (STICKERS, Problem(id="c", task="toy", input="Natalia sold 48 clips in April and half in May."))
+    kw = {"min_words": 10, "max_repeated": 0.3, "min_named": 2}
+    assert check_enlightenment(LOOP, problems, **kw).reason == "repeated_trigrams"
+    generic = "These problems are about arithmetic; the lesson is to read carefully and to compute step by step."
+    judged = check_enlightenment(generic, problems, **kw)
+    assert (judged.reason, judged.detail) == ("names_no_problem", "names 0 of its 2 problems")
+    good = ("Mia's stickers and Natalia's clips both ask for a count: one takes a part away, the other adds "
+            "half again, so write the operation each story describes before computing.")
+    assert check_enlightenment(good, problems, **kw)[:4] == ("ok", None, good, {"enlightenment_degeneracy": True})
+    job = PassageJob(Group(0, (STICKERS,)), _settings(0, max_repeated_trigram_share=0.3))
+    _run([job], ScriptedLLM(lambda prob, attempt: RIGHT, lesson=LOOP))
+    assert job.status == "rejected" and job.reason == "enlightenment:repeated_trigrams"

@@ -25,7 +25,7 @@ def _settings(root: Path, model: Path, **synth):
         "tasks": [{"name": n, "train": f"{n}.jsonl", "answer_field": None, "checker": "none"} for n in ("facts", "sums")],
         "llm": {"backend": "transformers", "model": str(model), "max_tokens": 16, "batch_size": 4, "device": "cpu"},
         "synthesize": {"problems_per_passage": 2, "max_passages": 3, "min_paragraph_words": 0,
-                       "min_enlightenment_words": 0, **synth},
+                       "min_enlightenment_words": 0, "min_problems_mentioned": 0, **synth},  # random text
     }, base_dir=root))
 
 

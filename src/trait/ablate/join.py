@@ -32,6 +32,8 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
     difference to TRAIT two-stage, costs per arm, the training record (first seed), a verdict."""
 
     def work(out: Path) -> dict[str, Any]:
+        from trait.report.tables import zero_columns
+
         per_seed = {a: [(e.summary().get("train_seed"), read_table(e.path)) for e in es] for a, es in evals.items()}
         items = {a: [read_items(e.file("items")) for e in es] for a, es in evals.items()}
         rows = [r for a in evals for r in over_seeds([rs for _, rs in per_seed[a]], items[a], boot)]
@@ -42,12 +44,17 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
                           "llm_cost_usd": llm.get("cost_usd", 0.0) if a.uses_llm else 0.0} for a in arms}
         rows += averages(rows)
         pairs = paired(items, boot)
+        seeds = sorted({s for runs in per_seed.values() for s, _ in runs if s is not None})
+        zero, notes = zero_columns(rows)  # a metric at 0 for every arm compares nothing: said once instead
+        told = (verdict([p for p in pairs if (p["task"], p["metric"]) not in zero], boot["confidence"],
+                        max(len(seeds), 1)) if REFERENCE in items
+                else f"TRAIT two-stage ({REFERENCE}) was not among the arms: no paired comparison; see the table.")
         return {"arms": [a.name for a in arms], "budget": f"{budget:,} tokens per trained built-in arm",
-                "seeds": sorted({s for runs in per_seed.values() for s, _ in runs if s is not None}),
+                "seeds": seeds,
                 "rows": rows, "seed_rows": [r | {"seed": s} for runs in per_seed.values() for s, rs in runs
                                             for r in rs],
                 "reference": REFERENCE, "paired": pairs, "confidence": boot["confidence"], "costs": costs,
-                "verdict": verdict(pairs, boot["confidence"]),
+                "verdict": " ".join([told, *notes]),
                 "mixes": {a: t.deps[0].summary()["mix"] for a, t in trains.items() if t is not None},
                 "training": {a: {stage: {k: v.get(k) for k in ("steps", "tokens", "final_loss", "tokens_per_s",
                                                                "wall_s")}

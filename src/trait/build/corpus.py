@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from trait.build.budget import Want, allocate, choose_docs
+from trait.contamination import ContaminationLog, Decontamination
 from trait.corpus import CorpusEntry
 from trait.errors import TraitError
 from trait.io import ReadStats, iter_docs, read_json, write_json
@@ -42,6 +43,7 @@ class CorpusSource:
     sample_rate: float = 1.0
     sample_seed: int = 0
     on_bad_record: str = "skip"
+    decontaminate: Decontamination | None = None  # drops docs holding a test item
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(p if isinstance(p, CorpusEntry) else str(p) for p in self.paths))
@@ -68,6 +70,8 @@ class CorpusSource:
         """What the tokenised cache of this source depends on (not its budget)."""
         d = {k: v for k, v in asdict(self).items() if k not in ("tokens", "fraction", "max_epochs")}
         d["files"] = fingerprint(self.paths + self.exclude)
+        # the test splits it is checked against: a changed test file re-tokenises
+        d["decontaminate"] = self.decontaminate.identity() if self.decontaminate else None
         if self.texts is not None:
             d["texts"] = hashlib.sha256("\x00".join(self.texts).encode()).hexdigest()
         return d
@@ -214,12 +218,16 @@ def _tokenise_batch(batch: dict[str, list], tokenizer: Any, sep_id: int) -> dict
 
 
 def _gen_texts(src: CorpusSource, stats_path: str):
-    """Yield the texts of a source, minus excluded docs and the hash-sampled-out share; the counts of
-    what was read, skipped, excluded and sampled out are saved beside the cache for the summary."""
+    """Yield the texts of a source, minus excluded docs, the hash-sampled-out share and docs holding a test
+    item; the counts of what was read, skipped, excluded, sampled out and dropped as contaminated (with
+    examples) are saved beside the cache for the summary."""
+    log = src.decontaminate.log() if src.decontaminate else None
     if src.texts is not None:
-        for t in src.texts:
-            yield {"text": t}
-        write_json(stats_path, {"read": len(src.texts), "skipped": {}, "excluded": 0, "sampled_out": 0})
+        for i, t in enumerate(src.texts):
+            if log is None or log.clean(t, where=f"text {i}"):
+                yield {"text": t}
+        write_json(stats_path, {"read": len(src.texts), "skipped": {}, "excluded": 0, "sampled_out": 0}
+                   | _contamination(log))
         return
     ex_places, ex_hashes = _exclusions(src.exclude)
     stats, excluded, sampled_out = ReadStats(), 0, 0
@@ -231,8 +239,15 @@ def _gen_texts(src: CorpusSource, stats_path: str):
         if src.sample_rate < 1 and _unit_hash(src.sample_seed, doc.id) >= src.sample_rate:
             sampled_out += 1
             continue
+        if log is not None and not log.clean(doc.text, id=doc.id, where=f"{doc.source}:{doc.line}"):
+            continue
         yield {"text": doc.text}
-    write_json(stats_path, stats.to_dict() | {"excluded": excluded, "sampled_out": sampled_out})
+    write_json(stats_path, stats.to_dict() | {"excluded": excluded, "sampled_out": sampled_out}
+               | _contamination(log))
+
+
+def _contamination(log: ContaminationLog | None) -> dict[str, Any]:
+    return {} if log is None else {"decontamination": log.summary()}
 
 
 def _exclusions(paths: Sequence[str]) -> tuple[set[tuple[str, int]], set[bytes]]:

@@ -1,8 +1,9 @@
 """``trait build``: the CPT corpora of one arm (``trait.arms``) from the earlier steps' outputs.
 
 TRAIT's arm: stage 1 = seed in-domain + selected docs + general replay; stage 2 = synthetic passages +
-a little replay. Every other arm of the comparison is another mix of the same four sources, built
-by this same step. Replay never reuses a selected document.
+a little replay. Every other arm of the comparison is another mix of the same sources, built by this
+same step. Replay never reuses a selected document, and no source keeps a document holding a task's
+test item (``trait.contamination``): the summary lists what each source dropped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from trait.arms import ArmSpec, plan
 from trait.build.config import BuildConfig
 from trait.build.corpus import CorpusSource, build_corpus
 from trait.config import DataConfig
+from trait.contamination import Decontamination
 from trait.errors import TraitError
 from trait.steps import Step, fingerprint
 from trait.ui import info
@@ -24,9 +26,11 @@ PACKING = {"seq_len", "max_epochs", "replay_sample_rate", "separator_token"}
 
 
 def build_step(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: Path, base_model: str,
-               seed: int, select: Step | None, synth: Step | None, task_data: Step | None = None) -> Step:
+               seed: int, select: Step | None, synth: Step | None, task_data: Step | None = None,
+               decontaminate: Decontamination | None = None) -> Step:
     """The build step of ``arm`` (not run): its hash covers the arm's resolved stages, the packing
-    settings, the files of the sources it reads and the steps that produce the others."""
+    settings, the files of the sources it reads, the steps that produce the others and the test splits
+    every source is checked against."""
     used = arm.sources
     files = {"seed": data.seed_corpus, "replay": data.replay_corpus or data.general_corpus}
     # The schedule is the train step's business: a stage trained differently packs the same corpus.
@@ -34,7 +38,8 @@ def build_step(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: P
               "packing": build.model_dump(mode="json", include=PACKING),
               "data": {name: fingerprint(paths) for name, paths in files.items() if name in used},
               "keys": {"text_key": data.text_key, "id_key": data.id_key, "on_bad_record": data.on_bad_record},
-              "tokenizer": base_model, "seed": seed}
+              "tokenizer": base_model, "seed": seed,
+              "decontaminate": decontaminate.identity() if decontaminate else None}
     # Replay excludes the selected docs, so it reads the selection too.
     deps = [s for s, needed in ((select, used & {"selected", "replay"}), (synth, "synthetic" in used),
                                 (task_data, "task_data" in used)) if needed]
@@ -44,16 +49,17 @@ def build_step(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: P
 
 
 def run_build(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: Path, base_model: str,
-              seed: int, select: Step | None, synth: Step | None, task_data: Step | None = None) -> Step:
+              seed: int, select: Step | None, synth: Step | None, task_data: Step | None = None,
+              decontaminate: Decontamination | None = None) -> Step:
     """Tokenise (cached per run), budget, mix and pack each stage's corpus; record the mix."""
     step = build_step(arm, build, data, run_dir=run_dir, base_model=base_model, seed=seed, select=select,
-                      synth=synth, task_data=task_data)
+                      synth=synth, task_data=task_data, decontaminate=decontaminate)
 
     def work(out: Path) -> dict[str, Any]:
         from trait.models import resolve_model
 
         tokenizer = resolve_model(base_model)
-        sources = corpus_sources(build, data, seed, select, synth, task_data)
+        sources = corpus_sources(build, data, seed, select, synth, task_data, decontaminate)
         stages: dict[str, Any] = {}
         for i, stage in enumerate(plan(arm, build)):
             mix = [replace(sources[name], fraction=share) for name, share in stage.mix.items()]
@@ -66,17 +72,21 @@ def run_build(arm: ArmSpec, build: BuildConfig, data: DataConfig, *, run_dir: Pa
         return {"arm": arm.name, "tokenizer": str(tokenizer), "seq_len": build.seq_len,
                 "mix": {k: {s: v["tokens"] for s, v in c["sources"].items()} for k, c in stages.items()},
                 "warnings": [f"{k}: {w}" for k, c in stages.items() for w in c["warnings"]],
+                "decontamination": {s: v["decontamination"] for c in stages.values()
+                                    for s, v in c["sources"].items() if "decontamination" in v},
                 "stages": stages}
 
     return step.run(work)
 
 
 def corpus_sources(build: BuildConfig, data: DataConfig, seed: int, select: Step | None,
-                   synth: Step | None, task_data: Step | None = None) -> dict[str, CorpusSource]:
+                   synth: Step | None, task_data: Step | None = None,
+                   decontaminate: Decontamination | None = None) -> dict[str, CorpusSource]:
     """The sources every mix draws from, without budgets (a stage sets each one's share)."""
     keys = {"text_key": data.text_key, "id_key": data.id_key, "on_bad_record": data.on_bad_record,
-            "max_epochs": build.max_epochs}
-    own = {"text_key": "text", "id_key": "id", "max_epochs": build.max_epochs, "on_bad_record": "fail"}
+            "max_epochs": build.max_epochs, "decontaminate": decontaminate}
+    own = {"text_key": "text", "id_key": "id", "max_epochs": build.max_epochs, "on_bad_record": "fail",
+           "decontaminate": decontaminate}
     out = {"seed": CorpusSource("seed", paths=tuple(data.seed_corpus), **keys)}
     if select is not None:
         selected = _need(select.file("selected"), "select")

@@ -1,8 +1,9 @@
 """The control arm's corpus: the tasks' own training items as plain text, in the evaluation format.
 
 Without an arm trained on "question + gold solution" at the same budget, nobody can tell TRAIT's
-passages from mere exposure to the task data (issue 15). Only train splits are read, never a test
-split; evaluation-only tasks are left out, as they are for synthesis.
+passages from mere exposure to the task data (issue 15). Only train splits become text; a train item
+that shares an n-gram with (or copies) a test item of any task is left out, as it is from synthesis.
+Evaluation-only tasks are left out, as they are for synthesis.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from trait.contamination import Decontamination, DecontaminationConfig, drop_contaminated
 from trait.errors import TraitError
 from trait.evaluate.scoring import PROMPT_TEMPLATE, format_target
 from trait.io import ReadStats, write_jsonl
@@ -19,32 +21,45 @@ from trait.tasks import TaskSpec, iter_problems
 OUTPUTS = {"docs": "task_data.jsonl"}
 
 
-def task_data_step(tasks: list[TaskSpec], *, on_bad_record: str, run_dir: Path) -> Step:
-    used = [t for t in tasks if not t.eval_only and t.split_file("train")]
-    # What renders an item; a two-file task's test file is never read here.
+def _used(tasks: list[TaskSpec]) -> list[TaskSpec]:
+    return [t for t in tasks if not t.eval_only and t.split_file("train")]
+
+
+def _decontamination(tasks: list[TaskSpec], on_bad_record: str,
+                     config: DecontaminationConfig | None) -> Decontamination:
+    return Decontamination(config or DecontaminationConfig(), tuple(tasks), on_bad_record)
+
+
+def task_data_step(tasks: list[TaskSpec], *, on_bad_record: str, run_dir: Path,
+                   decontaminate: DecontaminationConfig | None = None) -> Step:
+    used = _used(tasks)
+    # What renders an item; a two-file task's test file is read only through the decontamination index.
     specs = [t.model_dump(mode="json", exclude={"description", "checker"} | (set() if t.one_file else {"test"}))
              for t in used]
     config = {"tasks": [{"spec": s, "files": fingerprint([t.split_file("train")])} for s, t in zip(specs, used)],
               "on_bad_record": on_bad_record, "format": [PROMPT_TEMPLATE, format_target("{answer}", "{solution}")]}
+    config["decontaminate"] = _decontamination(tasks, on_bad_record, decontaminate).identity()
     return Step(run_dir, "task_data", config, outputs=OUTPUTS)
 
 
-def run_task_data(tasks: list[TaskSpec], *, on_bad_record: str, run_dir: Path) -> Step:
+def run_task_data(tasks: list[TaskSpec], *, on_bad_record: str, run_dir: Path,
+                  decontaminate: DecontaminationConfig | None = None) -> Step:
     def work(out: Path) -> dict[str, Any]:
-        stats, docs = ReadStats(), []
-        for spec in tasks:
-            if spec.eval_only or not spec.split_file("train"):
-                continue
-            for p in iter_problems(spec, "train", on_error=on_bad_record, stats=stats):
-                if p.answer is None:
-                    continue  # nothing to show: an item without a gold answer teaches no task
-                text = PROMPT_TEMPLATE.format(question=p.input) + " " + format_target(p.answer, p.solution)
-                docs.append({"id": f"{p.task}:{p.id}", "text": text, "task": p.task})
+        stats = ReadStats()
+        # an item without a gold answer teaches no task: nothing to show
+        problems = {spec.name: [p for p in iter_problems(spec, "train", on_error=on_bad_record, stats=stats)
+                                if p.answer is not None] for spec in _used(tasks)}
+        d = _decontamination(tasks, on_bad_record, decontaminate)
+        problems, contaminated = drop_contaminated(problems, d)
+        docs = [{"id": f"{p.task}:{p.id}", "task": p.task,
+                 "text": PROMPT_TEMPLATE.format(question=p.input) + " " + format_target(p.answer, p.solution)}
+                for ps in problems.values() for p in ps]
         if not docs:
             raise TraitError("task data: no train item with a gold answer in any task (the cpt_task_data arm "
                              "needs tasks[].train)")
         write_jsonl(out / OUTPUTS["docs"], docs)
-        return {"docs": len(docs), "by_task": {t: sum(d["task"] == t for d in docs) for t in {d["task"] for d in docs}},
-                "read": stats.to_dict()}
+        return {"docs": len(docs), "by_task": {t: len(ps) for t, ps in problems.items() if ps},
+                "read": stats.to_dict(), "decontamination": contaminated}
 
-    return task_data_step(tasks, on_bad_record=on_bad_record, run_dir=run_dir).run(work)
+    return task_data_step(tasks, on_bad_record=on_bad_record, run_dir=run_dir,
+                          decontaminate=decontaminate).run(work)

@@ -108,13 +108,50 @@ def synthesis(run_dir: Path) -> dict[str, Any] | None:
     return {"counts": pick(s, SYNTH_KEYS), "llm": pick(llm, LLM_KEYS), "all": s, "examples": examples}
 
 
+def decontamination(run_dir: Path) -> dict[str, Any] | None:
+    """What the test-item check dropped at each place it runs, with a few examples: the evidence that
+    no test item was trained on. Build sources are the same in every arm: the first build that reads
+    one reports it."""
+    places: dict[str, dict[str, Any]] = {}
+    choose_dir, choose = _summary(run_dir, "choose")
+    if choose and choose.get("decontamination", {}).get("enabled"):
+        dropped = choose.get("dropped_by_reason", {}).get("contaminated", 0)
+        samples = _output(choose_dir, "dropped_samples", "dropped_samples.json")
+        places["selection (chosen docs)"] = {"checked": choose.get("kept", 0) + dropped, "dropped": dropped,
+                                             "examples": read_json(samples).get("contaminated", [])
+                                             if samples.exists() else []}
+    for stage, label in (("synthesize", "synthesis (train problems)"),
+                         ("task_data", "task data (train items)")):
+        block = _summary(run_dir, stage)[1].get("decontamination")
+        if block:
+            places[label] = block
+    for step in last_steps(run_dir):
+        if step["stage"].startswith("build_") and (path := latest(run_dir, step["stage"])) is not None:
+            for source, block in read_json(path / "summary.json").get("decontamination", {}).items():
+                places.setdefault(f"build: {source}", block)
+    if not places:
+        return None
+    rows = [{"place": k, "checked": v.get("checked", 0), "dropped": v.get("dropped", 0),
+             "by_rule": ", ".join(f"{r} {n}" for r, n in v.get("by_rule", {}).items())}
+            for k, v in places.items()]
+    examples = [{"title": f"{k}: {e.get('id') or e.get('where', '')} matches {e.get('matched_test_item')}"
+                          f" ({e.get('rule', 'ngram')})", "shared": e.get("shared", ""),
+                 "text": str(e.get("text", ""))[:SNIPPET]}
+                for k, v in places.items() for e in v["examples"][:2]]
+    return {"rows": rows, "examples": examples}
+
+
 def loss_plots(run_dir: Path) -> list[str]:
     """One plot per trained model: the loss logs of the last command's train steps."""
     curves: dict[str, tuple[list[float], list[float]]] = {}
     train_dirs = [Path(s["path"]) for s in last_steps(run_dir) if s["stage"].startswith("train")]
+    seeds = {d.name: read_json(d / "config.json")["config"].get("seed") for d in train_dirs
+             if (d / "config.json").exists()}
+    many = len(set(seeds.values())) > 1  # ablate.seeds: one curve per seed, named by it
     for f in sorted(f for d in train_dirs for f in glob.glob(str(d / "**" / "loss*.jsonl"), recursive=True)):
         rel = Path(f).relative_to(run_dir)
-        name = f"{rel.parts[0].rsplit('-', 1)[0]}/{Path(f).parent.name}"
+        seed = f" seed {seeds.get(rel.parts[0])}" if many else ""
+        name = f"{rel.parts[0].rsplit('-', 1)[0]}{seed}/{Path(f).parent.name}"
         xs, ys = [], []
         for _, row in iter_rows(f):
             if "loss" in row and "step" in row:
@@ -137,6 +174,7 @@ def collect(run_dir: Path) -> dict[str, Any]:
     return {"run": run_dir.name, "run_dir": str(run_dir),
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "selection": selection(run_dir), "synthesis": synthesis(run_dir),
+            "decontamination": decontamination(run_dir),
             "build": joined.get("mixes") if joined else None,
             "training": joined.get("training") if joined else None, "loss_plots": loss_plots(run_dir),
             "ablation": ablation_view(ablation) if ablation else None,

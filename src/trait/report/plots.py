@@ -65,9 +65,11 @@ def grouped_bars(groups: list[str], series: dict[str, list[tuple[float, float, f
     return _to_uri(fig)
 
 
-def forest(rows: list[tuple[str, float, float | None, float | None, bool]], *, title: str, xlabel: str) -> str:
-    """One row per (label, difference, CI low, CI high, significant), top to bottom, with a zero line.
-    Significant rows (the CI excludes 0) are filled and bold; the others hollow and grey."""
+def forest(rows: list[tuple[str, float, float | None, float | None, bool]], *, title: str, xlabel: str,
+           breaks: Sequence[int] = ()) -> str:
+    """One row per (label, difference, CI low, CI high, significant), top to bottom, with a zero line and
+    a faint line above each row index in ``breaks`` (a new group). Significant rows (the CI excludes 0)
+    are filled and bold; the others hollow and grey."""
     fig, ax = plt.subplots(figsize=(6.5, 0.9 + 0.3 * len(rows)))
     ys = list(range(len(rows)))[::-1]
     for y, (_, d, lo, hi, sig) in zip(ys, rows):
@@ -76,6 +78,8 @@ def forest(rows: list[tuple[str, float, float | None, float | None, bool]], *, t
             ax.plot([lo, hi], [y, y], color=colour, linewidth=2, solid_capstyle="butt")
         ax.plot([d], [y], "o", color=colour, markerfacecolor=colour if sig else "white", markersize=6)
     ax.axvline(0, color="black", linewidth=0.8)
+    for b in breaks:
+        ax.axhline(len(rows) - b - 0.5, color="#cccccc", linewidth=0.8)
     ax.set_yticks(ys, [r[0] for r in rows])
     for tick, row in zip(ax.get_yticklabels(), rows):
         tick.set_fontweight("bold" if row[4] else "normal")

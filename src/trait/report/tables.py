@@ -104,12 +104,14 @@ def _forests(pairs: list[dict[str, Any]], level: str) -> list[str]:
     uris = []
     for m in dict.fromkeys(p["metric"] for p in pairs):
         words, unit, scale, lower = metric(m)
+        mp = [p for p in pairs if p["metric"] == m]  # tasks in table order, arms in arm order within
         rows = [(f"{p['arm']} · {p['task']}", scale * p["diff"], *(None if p[k] is None else scale * p[k]
                                                                   for k in ("ci_low", "ci_high")), p["significant"])
-                for p in sorted((p for p in pairs if p["metric"] == m), key=lambda p: (p["task"], p["arm"]))]
+                for p in mp]
         better = "> 0: TRAIT better" if lower else "< 0: TRAIT better"
         uris.append(plots.forest(rows, title=f"{words}: arm − TRAIT two-stage (paired, {level} CI; bold: excludes 0)",
-                                 xlabel=f"difference{f' ({unit})' if unit else ''}; {better}"))
+                                 xlabel=f"difference{f' ({unit})' if unit else ''}; {better}",
+                                 breaks=[i for i in range(1, len(mp)) if mp[i]["task"] != mp[i - 1]["task"]]))
     return uris
 
 

@@ -17,16 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from trait.corpus import path_identity
+from trait.contamination import Decontamination
 from trait.errors import BadInputError
 from trait.io import ReadStats, iter_docs, write_json, write_jsonl
 from trait.records import Doc
 from trait.select.config import QualityConfig
-from trait.select.decontam import ContaminationIndex
 from trait.select.dedup import ExactDedup, lsh_params, minhash_dedup
 from trait.select.settings import SelectSettings
 from trait.steps import Step, fingerprint
-from trait.tasks import iter_problems
 from trait.ui import info, progress
 
 REASONS = ("low_quality", "below_threshold", "exact_duplicate", "near_duplicate", "contaminated")
@@ -62,19 +60,9 @@ def labelled_precision(labels_path: str, score_paths: list[str], selected: Path)
 def choose_settings(s: SelectSettings) -> dict[str, Any]:
     """Exactly what the choose step depends on besides the scores (its hash covers nothing else)."""
     sel = s.select
-    tasks = []
-    for spec in s.tasks:
-        test = spec.split_file("test")
-        if test:
-            # what decides the test items' text; the test file itself is fingerprinted below
-            tasks.append({"spec": spec.model_dump(mode="json", exclude={"description", "checker", "eval_only",
-                                                                         "train"}),
-                          "test_file": path_identity(test)})
     return {"threshold": sel.threshold, "keep_fraction": sel.keep_fraction,
             "quality_scorer": sel.quality.scorer, "quality_min_score": sel.quality.min_score,
-            "dedup": sel.dedup, "decontaminate": sel.decontaminate,
-            "tasks": tasks if sel.decontaminate.enabled else [], "seed": s.seed,
-            "on_bad_record": s.data.on_bad_record if sel.decontaminate.enabled else None,
+            "dedup": sel.dedup, "decontaminate": decontamination(s).identity(), "seed": s.seed,
             "labels": fingerprint([sel.labels])[0] if sel.labels else None}
 
 
@@ -169,19 +157,9 @@ class DropLog:
                                          "scores": doc.scores, "text": doc.text[:SAMPLE_CHARS], **extra})
 
 
-def contamination_index(s: SelectSettings) -> tuple[ContaminationIndex, dict[str, Any]]:
-    """Index every configured task's test split (an empty index when decontamination is off)."""
-    d = s.select.decontaminate
-    index = ContaminationIndex(n=d.ngram, min_words=d.min_words)
-    per_task: dict[str, Any] = {}
-    if not d.enabled:
-        return index, {"enabled": False}
-    for spec in s.tasks:
-        stats = ReadStats()
-        before = index.items
-        index.add_problems(iter_problems(spec, "test", on_error=s.data.on_bad_record, stats=stats))
-        per_task[spec.name] = {"texts_indexed": index.items - before, **stats.to_dict()}
-    return index, {"enabled": True, **index.stats(), "tasks": per_task}
+def decontamination(s: SelectSettings) -> Decontamination:
+    """The test splits of every configured task, which chosen docs are checked against."""
+    return Decontamination(s.decontaminate, tuple(s.tasks), s.data.on_bad_record)
 
 
 def choose(s: SelectSettings, paths: list[str], out: Path) -> dict[str, Any]:
@@ -189,7 +167,7 @@ def choose(s: SelectSettings, paths: list[str], out: Path) -> dict[str, Any]:
     sel = s.select
     domain, quality_ok, stats = read_scores(sel.quality, paths)
     keep, cut = keep_mask(domain, quality_ok, threshold=sel.threshold, keep_fraction=sel.keep_fraction)
-    index, decontam = contamination_index(s)
+    index, decontam = decontamination(s).index()
     log = DropLog()
     exact = ExactDedup() if sel.dedup.exact else None
     candidates = out / "work" / "candidates.jsonl"  # temporary: not worth compressing
@@ -227,9 +205,9 @@ def choose(s: SelectSettings, paths: list[str], out: Path) -> dict[str, Any]:
 
     def decontaminate() -> Iterator[Doc]:
         for doc in near_dedup():
-            hit = index.match(doc.text)
+            hit = index.find(doc.text)
             if hit is not None:
-                log.drop("contaminated", doc, matched_test_item=hit)
+                log.drop("contaminated", doc, matched_test_item=hit.item, rule=hit.rule, shared=hit.shared)
                 continue
             tokens["words"] += len(doc.text.split())
             tokens["chars"] += len(doc.text)

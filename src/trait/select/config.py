@@ -92,14 +92,6 @@ class DedupConfig(Section):
     ngram: int = 5
 
 
-class DecontaminationConfig(Section):
-    """Drop chosen docs sharing a word n-gram with any task's test split (whole item if shorter)."""
-
-    enabled: bool = True
-    ngram: int = Field(13, ge=3)
-    min_words: int = Field(8, ge=1, description="Test items shorter than this are too generic to match.")
-
-
 ScorerName = Literal["fasttext", "dsir", "random", "embedding"]
 
 
@@ -162,7 +154,6 @@ class SelectConfig(Section):
     threshold: float | None = Field(None, description="Keep docs with domain score >= threshold.")
     keep_fraction: float | None = Field(0.05, gt=0, le=1, description="Keep the top fraction (global quantile).")
     dedup: DedupConfig = Field(default_factory=DedupConfig)
-    decontaminate: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
     embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
     bootstrap: BootstrapConfig = Field(default_factory=BootstrapConfig)
     ensemble: list[ScorerName] = Field(

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from trait.config import DataConfig
+from trait.contamination import DecontaminationConfig
 from trait.llm.config import LLMConfig
 from trait.schema import Section
 from trait.select.config import SelectConfig
@@ -17,6 +18,7 @@ class SelectSettings(Section):
     select: SelectConfig
     data: DataConfig  # the corpora and how to read them
     tasks: list[TaskSpec] = Field(default_factory=list)  # their test splits are decontaminated against
+    decontaminate: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)  # the judge's model
     seed: int = 0
     run_dir: Path

@@ -1,8 +1,8 @@
 """``trait select``: classify -> score -> choose, three versioned steps.
 
 Each step's hash covers only what changes its output, so changing ``select.keep_fraction`` (or a
-dedup/decontamination setting) re-runs only the choose step: the classifier is not retrained and
-the general corpus is not re-scored.
+dedup or ``decontaminate`` setting) re-runs only the choose step of selection: the classifier is not
+retrained and the general corpus is not re-scored.
 """
 
 from __future__ import annotations

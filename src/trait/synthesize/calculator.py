@@ -6,7 +6,7 @@ reasoning. ``calculate`` reads each statement (``48 / 2 = 24``, ``0.2 x 50 = $10
 decimals, ``×`` ``÷`` ``−``) and the last value it derived. It is conservative: a statement it cannot
 read (units inside, a variable, a word that scales a number: "half of 10 = 5", "= 2 dozen", a time
 "0900-0130") is skipped, never counted wrong; only a statement read and found false is. On the 7,473
-GSM8K training solutions it reads 24,252 statements and flags 22, nearly all real slips of the
+GSM8K training solutions it reads 24,259 statements and flags 22, nearly all real slips of the
 solutions themselves (``14*20=140``); see ``tests/synthesize/test_synth_calculator.py``.
 """
 
@@ -39,6 +39,7 @@ _SCALES_AFTER = frozenset({"hundred", "thousand", "million", "billion", "trillio
                            "squared", "cubed", "cents", "cent"})
 _FRACTIONS = frozenset({"half", "halves", "third", "thirds", "quarter", "quarters", "fourth", "fourths", "fifth",
                         "fifths", "tenth", "tenths", "twice", "double", "triple", "percent", "fraction", "times"})
+_LEADING_ZERO = frozenset(f"0{d}" for d in range(10))
 _PUNCT = frozenset(".,;:!?")  # ends a clause when followed by a space
 _QUOTES = frozenset("\"'“”‘’[]$")  # may touch a statement
 
@@ -70,16 +71,17 @@ def _tokens(text: str) -> list[_Tok]:
             spaced = True
             continue
         kind = m.lastgroup
-        if kind == "num" and re.match(r"\$?0[0-9]", m.group(0)):
+        if kind == "num" and m.group(0).lstrip("$")[:2] in _LEADING_ZERO:
             kind = "other"  # "0730": a time or a code, not a quantity
         out.append(_Tok(kind, m.group(0), m.start(), m.end(), spaced))
         spaced = kind == "nl"
     # 'x' multiplies between numbers ("0.2 x 50"); 'of' after a percentage ("25% of 80").
     for i, t in enumerate(out):
-        prev, nxt = _at(out, i - 1), _at(out, i + 1)
-        if t.kind == "word" and prev and nxt and (
-                (t.text in ("x", "X") and (prev.kind == "num" or prev.text in ")%")
-                 and (nxt.kind == "num" or nxt.text == "(")) or (t.text == "of" and prev.text == "%")):
+        if t.kind != "word" or t.text not in ("x", "X", "of") or not 0 < i < len(out) - 1:
+            continue
+        prev, nxt = out[i - 1], out[i + 1]
+        if (t.text == "of" and prev.text == "%") or (t.text != "of" and (prev.kind == "num" or prev.text in ")%")
+                                                     and (nxt.kind == "num" or nxt.text == "(")):
             out[i] = t._replace(kind="op")
     return out
 
@@ -121,12 +123,12 @@ def _free(toks: list[_Tok], at: int, step: int) -> bool:
         return True
     if t.text in _QUOTES:
         return True
-    # Clause punctuation, unless it sits among numbers ("3:4", "14, 400 / 80", "+ . 84");
-    # any other symbol ("^", "<", "&") binds.
+    # Clause punctuation, unless it sits among numbers ("3:4", "+ . 84", "14, 400 / 80": a spaced
+    # thousands group); any other symbol ("^", "<", "&") binds.
     if t.text not in _PUNCT or (far is not None and far.kind == "op"):
         return False
     return not (far is not None and far.kind == "num" and not (far.spaced if step > 0 else t.spaced)
-                and (touching or step < 0))
+                and (touching or (step < 0 and t.text == ",")))
 
 
 class _Parser:
@@ -194,8 +196,10 @@ class _Parser:
 
 def _readings(side: Sequence[_Tok], first: bool) -> tuple[Fraction, ...]:
     """A side's values under each reading of its '%' (25% as 0.25 or 25) and fractions: conservative."""
-    scales = (Fraction(1, 100), Fraction(1)) if any(t.text == "%" for t in side) else (Fraction(1, 100),)
-    values = [_Parser(side, s, tight, not first).value() for s in scales for tight in (False, True)]
+    texts = {t.text for t in side}
+    scales = (Fraction(1, 100), Fraction(1)) if "%" in texts else (Fraction(1, 100),)
+    tights = (False, True) if "/" in texts else (False,)
+    values = [_Parser(side, s, tight, not first).value() for s in scales for tight in tights]
     return tuple(dict.fromkeys(v for v in values if v is not None))
 
 
@@ -241,7 +245,15 @@ def calculate(text: str) -> Calc:
     read, wrong, last, last_end = 0, [], (), 0
     for i, j in _runs(toks):
         sides = _split(toks[i:j])
-        ends = (_free(toks, i - 1, -1), _free(toks, j, 1))
+        if sides[0] and sides[0][0].text == "(" and _depth(sides[0]) > 0:  # "(48 / 2 = 24)"
+            sides[0] = sides[0][1:]
+        right_free = _free(toks, j, 1)
+        if sides[-1] and sides[-1][-1].text == ")" and _depth(sides[-1]) < 0:
+            sides[-1] = sides[-1][:-1]
+        elif _depth(sides[-1]) > 0:  # "= 2 (10 lost - 8 gained)", "= 24 (clips)": the aside is not the value
+            cut = next((k for k, t in enumerate(sides[-1]) if t.text == "(" and t.spaced), 0)
+            sides[-1], right_free = sides[-1][:cut], True
+        ends = (_free(toks, i - 1, -1), right_free)
         values = [_readings(side, k == 0) if side and (k or ends[0]) and (k < len(sides) - 1 or ends[1]) else ()
                   for k, side in enumerate(sides)]
         for k in range(len(sides) - 1):
@@ -251,15 +263,20 @@ def calculate(text: str) -> Calc:
             read += 1
             last, last_end = values[k + 1], b[-1].end
             if not _agree(a, values[k], b, values[k + 1]):
-                wrong.append(f"{text[a[0].start: b[-1].end]} (is {_show(values[k][0])})")
+                wrong.append(f"{text[a[0].start: b[-1].end]} (is {show_value(values[k][0])})")
     return Calc(read, tuple(wrong), last, last_end)
+
+
+def _depth(side: Sequence[_Tok]) -> int:
+    return sum((t.text == "(") - (t.text == ")") for t in side)
 
 
 def _has_op(side: Sequence[_Tok]) -> bool:
     return any(t.kind == "op" and t.text != "%" for t in side)
 
 
-def _show(v: Fraction) -> str:
+def show_value(v: Fraction) -> str:
+    """As a reader would write it: 76, 0.1667."""
     return str(v.numerator) if v.denominator == 1 else f"{float(v):.4f}".rstrip("0").rstrip(".")
 
 
@@ -275,11 +292,11 @@ def final_value_agrees(calc: Calc, answer: str, text: str) -> bool | None:
     stated = _number(toks[at]) * (-1 if at and toks[at - 1].text in "-−–" and not toks[at].spaced else 1)
     places = len(toks[at].text.partition(".")[2])
     # x100: a fraction stated as a percentage, dollars as cents ("0.8" -> "Answer: 80").
-    if any(_close(v, stated, places) or _close(100 * v, stated, places) or answers_match(_exact(v), answer, "math")
-           for v in calc.last):
+    if any(_close(v, stated, places) or _close(100 * v, stated, places) for v in calc.last):
         return True
     later = [t for t in _tokens(text[calc.last_end:]) if t.kind == "num" and _number(t) == abs(stated)]
-    return len(later) >= 2
+    # Last, the slow symbolic comparison ("\\frac{3}{4}", "3/4"), only where the numbers disagree.
+    return len(later) >= 2 or any(answers_match(_exact(v), answer, "math") for v in calc.last)
 
 
 def _number(t: _Tok) -> Fraction:

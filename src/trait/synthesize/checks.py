@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from trait.answers import answers_match, extract_answer
 from trait.records import Problem
-from trait.synthesize.calculator import calculate, final_value_agrees
+from trait.synthesize.calculator import calculate, final_value_agrees, show_value
 from trait.tasks import TaskSpec
 
 
@@ -52,7 +52,7 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int)
         if agrees is not None:
             checks["final_value"] = agrees
             refusals.append(("final_value", "final_value",
-                             f"last derived value {float(calc.last[0]):g}, answer {answer!r}"))
+                             f"last derived value {show_value(calc.last[0])}, answer {answer!r}"))
     if ex is None and (problem.answer is not None or spec.checker != "none"):
         return Judged("no_answer", None, kept, checks, "", statements)
     if len(body[: ex.end if ex else len(body)].split()) < min_words:

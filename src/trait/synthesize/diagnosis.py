@@ -72,9 +72,8 @@ def _example(job: PassageJob) -> str:
         problem = job.group.problems[i]
         where, piece = f"{problem.task}/{problem.id}", job.paragraphs[i]
     last = piece.attempts[-1]
-    tail = " ".join(last.text.split())[-60:]
     cut = ", cut at llm.max_tokens" if last.truncated else ""
-    return f"{where}: {last.detail + '; ' if last.detail else ''}ends \"…{tail}\"{cut}"
+    return f"{where}: {last.detail + '; ' if last.detail else ''}ends \"…{last.tail}\"{cut}"
 
 
 def kept_too_little(jobs: Sequence[PassageJob], summary: dict[str, Any], *, min_kept_fraction: float,
@@ -88,7 +87,7 @@ def kept_too_little(jobs: Sequence[PassageJob], summary: dict[str, Any], *, min_
                         for reason, n in top)
     t = summary["truncation"]
     cut = f"{t['truncated']}/{t['completions']} completions hit llm.max_tokens={max_tokens}"
-    change = (f"raise llm.max_tokens ({cut})" if t["rate"] >= 0.5
+    change = ("raise llm.max_tokens" if t["rate"] >= 0.5
               else _advice(top[0][0], gold_hints, out) if top else "llm.model")
     return (f"synthesize kept {kept} of {planned} passages ({kept / planned:.0%}, below "
             f"synthesize.min_kept_fraction={min_kept_fraction:g}). Top rejection reasons: {reasons}. "

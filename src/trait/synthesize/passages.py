@@ -78,6 +78,7 @@ class Attempt:
     detail: str = ""  # what exactly failed ("154 - 78 = 114 (is 76)")
     statements: tuple[int, int] = (0, 0)  # arithmetic statements the calculator read, and found wrong
     truncated: bool = False  # the completion stopped at llm.max_tokens
+    tail: str = ""  # how the completion itself ended (before any answer line was added)
     verdict: str | None = None  # the verifier's: "yes", "no", "unclear" (no yes/no read), "failed"
 
     @property
@@ -181,7 +182,7 @@ class PassageJob:
         if isinstance(result, LLMFailure):
             return Attempt("llm_failure", text=result.reason)
         meta = {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
-                "truncated": result.finish_reason == "length"}
+                "truncated": result.finish_reason == "length", "tail": " ".join(result.text.split())[-60:]}
         if slot == ENLIGHTENMENT:
             j = check_enlightenment(result.text, self.group.problems, min_words=self.s.min_enlightenment_words,
                                     max_repeated=self.s.max_repeated_trigram_share,

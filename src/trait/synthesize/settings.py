@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
+
+from trait.contamination import Decontamination, DecontaminationConfig
 from trait.io import OnError
 from trait.llm.config import LLMConfig
 from trait.schema import Section
@@ -18,3 +21,9 @@ class SynthesisSettings(Section):
     llm: LLMConfig
     tasks: list[TaskSpec]  # all configured tasks; ``synthesis_tasks`` picks those with a train split
     on_bad_record: OnError
+    # train problems sharing an n-gram with a test item of any task never reach a passage
+    decontaminate: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
+
+    def decontamination(self) -> Decontamination:
+        """Every task's test split, which the train problems are checked against before grouping."""
+        return Decontamination(self.decontaminate, tuple(self.tasks), self.on_bad_record)

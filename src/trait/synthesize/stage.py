@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.progress import TextColumn
 
+from trait.contamination import drop_contaminated
 from trait.errors import ConfigError, TraitError
 from trait.io import ReadStats, write_json, write_jsonl
 from trait.llm.config import LLMConfig
@@ -55,7 +56,8 @@ def synthesize_step(s: SynthesisSettings) -> Step:
     config = {"synthesize": synth, "llm": llm_settings(s.llm), "seed": s.seed,
               "on_bad_record": s.on_bad_record,  # 'fail' must not be served a run that skipped
               "prompts": {"version": PROMPTS_VERSION, "hash": prompts.hash},
-              "tasks": [{"spec": t, "files": fingerprint([t.split_file("train")])} for t in tasks]}
+              "tasks": [{"spec": t, "files": fingerprint([t.split_file("train")])} for t in tasks],
+              "decontaminate": s.decontamination().identity()}
     return Step(s.run_dir, STAGE, config, outputs=OUTPUTS)
 
 
@@ -69,6 +71,7 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
     tasks = synthesis_tasks(s.tasks)
     prompts = Prompts.from_overrides(sc.prompts)
     problems, load_stats = _load(tasks, s.on_bad_record)
+    problems, contaminated = drop_contaminated(problems, s.decontamination())  # before any grouping
     schedule = make_groups(problems, sc.problems_per_passage, sc.uses_per_problem, s.seed)
     groups = schedule[: sc.max_passages] if sc.max_passages else schedule
     settings = Settings(prompts=prompts, tasks={t.name: t for t in tasks}, model=lc.model,
@@ -121,11 +124,12 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
     write_jsonl(out / OUTPUTS["rejected"], [j.rejection() for j in rejected[: sc.rejected_sample]])
     summary = summarize(finished, schedule_total=len(schedule), problems=problems, load_stats=load_stats,
                         llm_stats=llm_stats, prompts=prompts, wall_s=time.time() - t0)
+    summary["decontamination"] = contaminated
     info(f"synthesize: {summary['passages']} passages, rejection rate {summary['rejection_rate']:.1%}, "
          f"answer agreement {_pct(summary['agreement']['first_try'])} first try, "
          f"{_pct(summary['agreement']['after_regeneration'])} after regeneration -> {out}")
     info("synthesize checks (pass rate of the attempts each applied to): " + ", ".join(
-        f"{name} {_pct(c['rate'])} of {c['checked']}" + (" [trivially true: gold hint]"
+        f"{name} {_pct(c['rate'])} of {c['checked']}" + (" (dictated by the gold hint)"
                                                          if name in summary["trivially_true"] else "")
         for name, c in summary["checks"].items() if c["checked"]))
     # Checked before the step completes: a rerun with other settings re-runs it, every LLM call cached.
