@@ -169,8 +169,9 @@ def summarize(jobs: list[PassageJob], *, schedule_total: int, problems: dict[str
             if p.answer is None or j.s.tasks[p.task].checker == "none" or not piece.attempts:
                 continue
             gold += 1
-            first_ok += piece.attempts[0].ok
-            any_ok += any(a.ok for a in piece.attempts)
+            # the answer line alone: a paragraph the calculator or verifier refused still agreed with gold
+            first_ok += piece.attempts[0].checks.get("answer_line", False)
+            any_ok += any(a.checks.get("answer_line", False) for a in piece.attempts)
         attempt_reasons.update(f"enlightenment:{a.reason}" for a in j.enlightenment.attempts)
     n = len(jobs)
     tokens = Counter()
