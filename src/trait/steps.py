@@ -119,6 +119,10 @@ class Step:
     def ref(self) -> dict[str, Any]:
         return {"stage": self.stage, "hash": self.hash, "path": str(self.path)}
 
+    def record(self) -> dict[str, Any]:
+        """What a graph or ``last.json`` lists of this step: where it is, what it read, whether it ran."""
+        return self.ref() | {"deps": [d.hash for d in self.deps], "status": self.status}
+
     def graph(self) -> list[dict[str, Any]]:
         """This step and every step it reads, transitively, dependencies first (each once)."""
         seen: dict[str, dict[str, Any]] = {}
@@ -128,7 +132,7 @@ class Step:
                 return
             for d in step.deps:
                 visit(d)
-            seen[step.hash] = step.ref() | {"deps": [d.hash for d in step.deps], "status": step.status}
+            seen[step.hash] = step.record()
 
         visit(self)
         return list(seen.values())
@@ -146,8 +150,7 @@ def command(run_dir: str | Path) -> Iterator[None]:
         start = len(touched)
         yield
         steps = list({s.hash: s for s in touched[start:]}.values())
-        write_json(Path(run_dir) / LAST, {"steps": [s.ref() | {"status": s.status, "deps": [d.hash for d in s.deps]}
-                                                     for s in steps]})
+        write_json(Path(run_dir) / LAST, {"steps": [s.record() for s in steps]})
 
 
 def last_steps(run_dir: str | Path) -> list[dict[str, Any]]:
