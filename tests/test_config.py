@@ -52,4 +52,4 @@ def test_missing_file(tmp_path):
 
 def test_example_config_validates(example_data):
     cfg = load_config(example_data.parent / "config.yaml")
-    assert [t.name for t in cfg.tasks] == ["gsm8k", "svamp", "mawps"]
+    assert [t.name for t in cfg.tasks] == ["gsm8k", "svamp", "mawps", "arith"]

@@ -72,6 +72,12 @@ TABLE: dict[str, tuple[object, set[str]]] = {
     "tasks.0.solution_field": ("sol", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
     "tasks.0.checker": ("exact", SYNTH_ON | EVALS),
     "tasks.0.eval_only": (True, None),  # the only task: nothing left to synthesize from (checked below)
+    # task types: what a problem is (its input, choices, gold) changes for every reader of the task
+    "tasks.0.input_template": ("Q: {question}", CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON),
+    "tasks.0.type": ("multiple_choice", None),  # gsm8k answers are generate-only: checked below
+    "tasks.0.choices_field": ("opts", None),  # multiple_choice keys: checked below
+    "tasks.0.choice_fields": (["a", "b"], None),
+    "tasks.0.labels": (["yes", "no"], None),  # a classification key: checked below
     "select.method": ("dsir", CLASSIFY_ON),
     "select.ensemble": (["dsir"], CLASSIFY_ON),
     "select.threshold": (0.5, None),  # needs keep_fraction unset: checked below
@@ -202,6 +208,10 @@ TABLE: dict[str, tuple[object, set[str]]] = {
     "evaluate.base_url": ("http://127.0.0.1:9/v1/completions", EVALS),
     "evaluate.api_model": ("m", EVALS),
     "evaluate.batch_size": (1, NOTHING),
+    "evaluate.task_limits": ({"gsm8k": 2}, EVALS),
+    "evaluate.lmeval_builtin": ({"gsm8k": "gsm8k"}, EVALS),
+    "evaluate.server": ("transformers", EVALS),
+    "evaluate.server_start_timeout_s": (60.0, NOTHING),
     "ablate.arms": (ARMS[:-1], {"ablate"}),  # trait_one_stage dropped: only the join is new
     "ablate.custom_arms": ([{"name": "mine", "stages": [{"mix": {"seed": None}}]}], chain("mine")),
     # a second training seed: every trained arm once more (plan names `<step>@<seed>`), and the join
@@ -212,6 +222,10 @@ TABLE: dict[str, tuple[object, set[str]]] = {
     "synthesize.verifier.enabled": (True, SYNTH_ON),
     "synthesize.verifier.model": ("judge", NOTHING),  # the verifier is off
     "synthesize.verifier.max_tokens": (4, NOTHING),
+    # every synthesis prompt names the domain (the judge's question too, when it is on: tested in select)
+    "domain.name": ("contract law", SYNTH_ON),
+    "domain.description": ("Leases and sales.", SYNTH_ON),
+    "synthesize.mode": ("passage", SYNTH_ON),
 }
 # Keys of items in lists: checked through one arm of their own (the table's last entry adds it).
 CUSTOM = {"name": "mine", "description": "", "stages": [{"name": "cpt", "tokens": "total", "mix": {"seed": None},
@@ -239,6 +253,8 @@ def _base(root: Path) -> dict:
                      "heldout_general": ["heldout.jsonl"]},
             "tasks": [{"name": "gsm8k", "train": "gsm_train.jsonl", "test": "gsm_test.jsonl",
                        "answer_format": "gsm8k"}],
+            # the rows below assume fastText without bootstrapping (no longer the default recipe)
+            "select": {"method": "fasttext"},
             "train": {"base_model": "smollm2-135m"}}
 
 
@@ -356,3 +372,15 @@ def test_seeds_the_first_seed_is_the_run_without_seeds(tmp_path):
     assert "eval_base" in steps and not any(k.startswith("eval_base@") for k in steps)
     assert steps["train_cpt_seed"].config["seed"] == 0 and steps["train_cpt_seed@1"].config["seed"] == 1
     assert steps["eval_cpt_seed"].config["seed"] == steps["eval_cpt_seed@1"].config["seed"] == 0  # same items
+
+
+@pytest.mark.parametrize(("task", "key", "value"), [
+    ({}, "type", "classification"),
+    ({"type": "multiple_choice"}, "choices_field", "opts"),
+    ({"type": "multiple_choice"}, "choice_fields", ["a", "b"]),
+    ({"type": "classification"}, "labels", {"yes": "Yes.", "no": "No."})])
+def test_task_type_keys_rerun_every_reader_of_the_task(tmp_path, task, key, value):
+    _write(tmp_path)
+    base = _base(tmp_path)
+    base["tasks"][0] = {k: v for k, v in base["tasks"][0].items() if k != "answer_format"} | task
+    assert _changed(tmp_path, base, f"tasks.0.{key}", value) == CHOOSE_ON | SYNTH_ON | EVALS | TASK_DATA_ON

@@ -91,3 +91,111 @@ def test_split_file_is_where_each_split_is_read(tasks, tmp_path):
     test_only_one_file = TaskSpec(name="u", test=str(p), holdout_fraction=0.0)
     assert test_only_one_file.split_file("train") == str(p)
     assert [q.answer for q in load_problems(test_only_one_file, "train")] == ["2"]
+
+
+# --- task types and multi-field inputs --------------------------------------------------------------
+
+
+def _jsonl(path, rows) -> str:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(path)
+
+
+def test_input_template_renders_several_fields(tmp_path):
+    rows = [{"query": "usb cable", "title": "Cable 1m", "bullets": None, "cats": ["Electronics", "Cables"],
+             "answer": "yes"}]
+    spec = TaskSpec(name="t", train=_jsonl(tmp_path / "t.jsonl", rows),
+                    input_template="Query: {query}\nProduct: {title} ({cats})\n{bullets}")
+    (p,) = load_problems(spec, "train")
+    assert p.input == "Query: usb cable\nProduct: Cable 1m (Electronics, Cables)"  # null: empty, list: joined
+    assert p.kind == "generate" and p.choices is None and p.answer == "yes"
+
+
+def test_template_field_missing_from_a_record_is_file_line_and_a_typo_is_a_config_error(tmp_path):
+    from trait.errors import ConfigError
+    from trait.io import ReadStats
+
+    path = _jsonl(tmp_path / "t.jsonl", [{"query": "a", "title": "A", "answer": 1}, {"query": "b", "answer": 2}])
+    spec = TaskSpec(name="t", train=path, input_template="{query} / {title}")
+    with pytest.raises(BadInputError, match=r"t\.jsonl:2: task t: record has no field 'title'"):
+        load_problems(spec, "train")
+    stats = ReadStats()
+    assert [p.input for p in load_problems(spec, "train", on_error="skip", stats=stats)] == ["a / A"]
+    assert sum(stats.skipped.values()) == 1
+    typo = TaskSpec(name="t", train=path, input_template="{qurey} / {title}")
+    for on_error in ("fail", "skip"):
+        with pytest.raises(ConfigError, match=r"task t: input_template names field 'qurey', which no record of "):
+            load_problems(typo, "train", on_error=on_error)
+    for bad in ("{query", "{0}", "{}", "{query.x}", "{query:>5}", "no field at all"):
+        with pytest.raises(ValueError, match="task 't': input_template"):
+            TaskSpec(name="t", train=path, input_template=bad)
+
+
+def test_multiple_choice_gold_as_letter_index_or_text(tmp_path):
+    choices = ["2", "4", "6", "8"]
+    rows = [{"q": "1+1?", "c": choices, "gold": "A"}, {"q": "2+2?", "c": choices, "gold": 1},
+            {"q": "3+3?", "c": choices, "gold": "6"}, {"q": "4+4?", "c": choices, "gold": "d"}]
+    spec = TaskSpec(name="mc", type="multiple_choice", test=_jsonl(tmp_path / "mc.jsonl", rows), input_field="q",
+                    choices_field="c", answer_field="gold")
+    probs = load_problems(spec, "test")
+    assert [p.answer for p in probs] == ["A", "B", "C", "D"]  # "6" is the text (numeric choices mean themselves)
+    assert all(p.kind == "multiple_choice" and p.choices == choices for p in probs)
+
+
+def test_multiple_choice_from_several_fields_and_bad_records(tmp_path):
+    from trait.io import ReadStats
+
+    rows = [{"question": "Q1", "opa": "x", "opb": "y", "opc": "z", "cop": 2},
+            {"question": "Q2", "opa": "x", "opb": "y", "opc": None, "cop": 0},
+            {"question": "Q3", "opa": "x", "opb": "y", "opc": "z", "cop": "E"},
+            {"question": "Q4", "opa": "x", "opb": "y", "opc": "z", "cop": 3}]
+    path = _jsonl(tmp_path / "mc.jsonl", rows)
+    spec = TaskSpec(name="mc", type="multiple_choice", train=path, choice_fields=["opa", "opb", "opc"],
+                    answer_field="cop")
+    with pytest.raises(BadInputError, match=r"mc\.jsonl:2: task mc: missing choice field 'opc'"):
+        load_problems(spec, "train")
+    stats = ReadStats()
+    (p,) = load_problems(spec, "train", on_error="skip", stats=stats)
+    assert (p.input, p.choices, p.answer) == ("Q1", ["x", "y", "z"], "C")
+    assert any("gold 'E' is no letter (A-C)" in e for e in stats.examples)
+    assert any("gold 3 is no letter" in e and "mc.jsonl:4" in e for e in stats.examples)
+    no_list = TaskSpec(name="mc", type="multiple_choice", train=path, answer_field="cop")  # default field 'choices'
+    with pytest.raises(BadInputError, match=r"mc\.jsonl:1: task mc: choices field 'choices' is not a list"):
+        load_problems(no_list, "train")
+
+
+def test_classification_labels_from_config_or_train_split(tmp_path, capsys):
+    rows = [{"text": f"item {i}", "label": lab} for i, lab in enumerate(["Exact", "Irrelevant", "exact", "Substitute"])]
+    train = _jsonl(tmp_path / "train.jsonl", rows)
+    test = _jsonl(tmp_path / "test.jsonl", [{"text": "x", "label": "exact match"}, {"text": "y", "label": "Other"}])
+    spec = TaskSpec(name="esci", type="classification", train=train, test=test, input_field="text",
+                    answer_field="label", labels={"Exact": "exact match", "Substitute": "substitute",
+                                                  "Irrelevant": "irrelevant"})
+    probs = load_problems(spec, "train")
+    assert [p.answer for p in probs] == ["Exact", "Irrelevant", "Exact", "Substitute"]  # a name, case-insensitively
+    assert probs[0].kind == "classification" and probs[0].choices == ["Exact", "Substitute", "Irrelevant"]
+    with pytest.raises(BadInputError, match=r"test\.jsonl:2: task esci: label 'Other' is not one of: Exact, "):
+        load_problems(spec, "test")  # line 1's gold is the verbalizer of Exact: accepted
+    read = TaskSpec(name="esci2", type="classification", train=train, input_field="text", answer_field="label")
+    assert [p.answer for p in load_problems(read, "train")] == ["Exact", "Irrelevant", "Exact", "Substitute"]
+    assert load_problems(read, "train")[0].choices == ["Exact", "Irrelevant", "Substitute"]  # case variants: one label
+    assert "task esci2: labels read from the train split (sorted): Exact, Irrelevant, Substitute" in capsys.readouterr().err
+    one = TaskSpec(name="one", type="classification", train=_jsonl(tmp_path / "one.jsonl", rows[:1]),
+                   input_field="text", answer_field="label")
+    with pytest.raises(BadInputError, match="has 1 distinct value"):
+        load_problems(one, "train")
+
+
+def test_type_keys_are_checked_against_the_type(tmp_path):
+    path = _jsonl(tmp_path / "t.jsonl", [{"question": "q", "answer": "a"}])
+    for kw, msg in (({"labels": ["a", "b"]}, "labels are for type classification"),
+                    ({"choice_fields": ["a", "b"]}, "are for type multiple_choice"),
+                    ({"type": "classification", "labels": ["a", "a"]}, "distinct names"),
+                    ({"type": "classification", "labels": ["a"]}, "at least two distinct names"),
+                    ({"type": "classification", "labels": {"a": "yes", "b": "Yes"}}, "distinct, non-empty verbalizer"),
+                    ({"type": "multiple_choice", "answer_field": None}, "needs answer_field"),
+                    ({"type": "multiple_choice", "answer_format": "gsm8k"}, "is for generate tasks"),
+                    ({"type": "multiple_choice", "choices_field": "c", "choice_fields": ["a", "b"]}, "not both")):
+        with pytest.raises(ValueError, match=msg):
+            TaskSpec(name="t", train=path, **kw)
+    assert TaskSpec(name="t", train=path, checker="f1").checker == "f1"

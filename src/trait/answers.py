@@ -12,18 +12,22 @@ a marker followed by a clause of prose ("the answer is based on...") is not an a
 Equivalence. ``exact``: normalised strings (case, spaces, ``$``, thousands commas, a trailing ``%``,
 ``72.0`` == ``72``); a bare-number gold also accepts a number followed by units (``72 clips``).
 ``math``: exact, else math-verify (``\\frac{3}{4}`` == ``0.75``), else the leading numbers within a
-relative 1e-6 (a percentage may mean either ``25`` or ``0.25``). ``none``: anything is accepted.
+relative 1e-6 (a percentage may mean either ``25`` or ``0.25``). ``f1``: free-text answers, SQuAD's
+token-overlap F1 (lowercased, punctuation and articles dropped); an answer counts as right at
+F1 >= ``F1_PASS``. ``none``: anything is accepted.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Literal, NamedTuple
 
-Checker = Literal["math", "exact", "none"]
+Checker = Literal["math", "exact", "f1", "none"]
+F1_PASS = 0.5  # f1 checker: at least half the words right (SQuAD reports the mean F1, not a verdict)
 
 # A number: proper thousands groups only (so "1,2,3" is three numbers), decimals, ".5", fractions.
 _NUM = r"-?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?"
@@ -168,10 +172,45 @@ def math_equal(pred: str | None, gold: str) -> bool:
     return any(abs(g - p) <= tol * max(1, abs(g)) for g in _numbers(gold) for p in _numbers(pred))
 
 
+def free_answer(text: str) -> str | None:
+    """A free-text final answer (the f1 checker): the latest marker's value whatever its length (the
+    math extractor takes a long phrase for prose), else the first non-empty line."""
+    found = [(s, content) for s, content, _ in _boxed(text)]
+    found += [(m.start(1), m.group(1)) for p in (_ANSWER_LINE, _ANSWER_IS, _HASHES) for m in p.finditer(text)]
+    if found:
+        return clean_answer(max(found)[1]) or None
+    return clean_answer(next((line for line in text.splitlines() if line.strip()), "")) or None
+
+
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation: lowercase, no punctuation, no articles, split on whitespace."""
+    t = "".join(c for c in text.casefold() if c.isalnum() or c.isspace())
+    return re.sub(r"\b(a|an|the)\b", " ", t).split()
+
+
+def token_f1(pred: str | None, gold: str) -> float:
+    """SQuAD token-overlap F1 of a predicted and a gold answer (1.0 when both normalise to nothing)."""
+    p, g = _squad_tokens(pred or ""), _squad_tokens(gold)
+    if not p or not g:
+        return float(p == g and pred is not None)
+    same = sum((Counter(p) & Counter(g)).values())
+    if not same:
+        return 0.0
+    precision, recall = same / len(p), same / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def squad_exact(pred: str | None, gold: str) -> bool:
+    """SQuAD exact match: equal after its normalisation."""
+    return pred is not None and _squad_tokens(pred) == _squad_tokens(gold)
+
+
 def answers_match(pred: str | None, gold: str, checker: Checker = "math") -> bool:
     """Whether a predicted final answer agrees with the gold one, under the task's checker."""
     if checker == "none":
         return True
+    if checker == "f1":
+        return token_f1(pred, gold) >= F1_PASS
     return exact_match(pred, gold) if checker == "exact" else math_equal(pred, gold)
 
 

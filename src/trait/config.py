@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from trait.ablate.config import AblateConfig
 from trait.build.config import BuildConfig
 from trait.contamination import DecontaminationConfig
 from trait.corpus import CorpusPath
+from trait.domain import DomainConfig
 from trait.errors import ConfigError
 from trait.evaluate.config import EvaluateConfig
 from trait.llm.config import LLMConfig
@@ -45,6 +46,7 @@ class TraitConfig(Section):
     run: str = Field("default", description="Run name: outputs go to <runs_dir>/<run>/.")
     runs_dir: DataPath = Field("runs", validate_default=True, description="Relative to the config file.")
     seed: int = Field(0, description="Seed of every sampling step (classifier negatives, grouping, shuffles).")
+    domain: DomainConfig = Field(default_factory=DomainConfig, description="The domain's name and description.")
     data: DataConfig = Field(description="Seed, general, replay and held-out corpora.")
     tasks: list[TaskSpec] = Field(default_factory=list, description="Downstream tasks (train: synthesis; test: evaluation, decontamination).")
     select: SelectConfig = Field(default_factory=SelectConfig)
@@ -55,6 +57,14 @@ class TraitConfig(Section):
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     ablate: AblateConfig = Field(default_factory=AblateConfig)
+
+    @model_validator(mode="after")
+    def _task_names(self) -> TraitConfig:
+        names = [t.name for t in self.tasks]
+        for key in ("task_limits", "lmeval_builtin"):
+            if unknown := [k for k in getattr(self.evaluate, key) if k not in names]:
+                raise ValueError(f"evaluate.{key}: no task named {unknown[0]!r} (have: {', '.join(names) or 'none'})")
+        return self
 
     @property
     def run_dir(self) -> Path:

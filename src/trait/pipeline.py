@@ -76,8 +76,11 @@ def _chain_arms(cfg: TraitConfig) -> list[ArmSpec]:
 # ---- running ------------------------------------------------------------------------------------
 
 def select_settings(cfg: TraitConfig) -> SelectSettings:
+    if cfg.select.judge.enabled and not cfg.select.judge.domain and "name" not in cfg.domain.model_fields_set:
+        raise ConfigError("select.judge.enabled: the judge asks whether each document is about the domain; "
+                          "name it in domain.name (e.g. 'mathematics')")
     return SelectSettings(select=cfg.select, data=cfg.data, tasks=cfg.tasks, decontaminate=cfg.decontaminate,
-                          llm=cfg.llm, seed=cfg.seed,
+                          llm=cfg.llm, seed=cfg.seed, domain=cfg.domain,
                           run_dir=cfg.run_dir, run=cfg.run)
 
 
@@ -90,7 +93,7 @@ def select(cfg: TraitConfig) -> Step:
 
 def synthesis_settings(cfg: TraitConfig) -> SynthesisSettings:
     return SynthesisSettings(run_dir=cfg.run_dir, seed=cfg.seed, synthesize=cfg.synthesize, llm=cfg.llm,
-                             decontaminate=cfg.decontaminate,
+                             decontaminate=cfg.decontaminate, domain=cfg.domain,
                              tasks=cfg.tasks, on_bad_record=cfg.data.on_bad_record)
 
 
@@ -154,11 +157,21 @@ def _compare(cfg: TraitConfig, stage: str, arms: list[ArmSpec]) -> Step:
     from trait.ablate.join import run_join
     from trait.evaluate.stage import run_eval
 
+    _one_model_per_server(cfg, [a.name + suffix for a in arms for _, suffix in _runs(cfg, a)])
     up = _upstream(cfg, arms)
     evals = {a.name: [run_eval(eval_settings(cfg, seed), a.name, _arm_train(cfg, a, up, seed))
                       for seed, _ in _runs(cfg, a)] for a in arms}
     return run_join(cfg.run_dir, stage, arms, evals, up["synthesize"],
                     cfg.build.stage1_tokens + cfg.build.stage2_tokens, _bootstrap(cfg))
+
+
+def _one_model_per_server(cfg: TraitConfig, models: list[str]) -> None:
+    """An external server holds one model: scoring several arms through it would score it under each name."""
+    ev = cfg.evaluate
+    if ev.backend == "local-completions" and ev.server == "external" and len(models) > 1:
+        raise ConfigError(f"evaluate.server: external scores every model at {ev.base_url}, but this command "
+                          f"evaluates {len(models)} ({', '.join(models[:4])}{', ...' if len(models) > 4 else ''}): "
+                          "set evaluate.server: transformers (or vllm) to serve each arm's own model")
 
 
 @_command
@@ -172,7 +185,7 @@ def run(cfg: TraitConfig) -> Step:
     from trait.report import write_report
 
     step = evaluate(cfg)
-    write_report(cfg.run_dir)
+    write_report(cfg.run_dir, domain=cfg.domain.name)
     return step
 
 
@@ -182,7 +195,7 @@ def ablate(cfg: TraitConfig) -> Step:
 
     with command(cfg.run_dir):
         step = _compare(cfg, "ablate", arm_specs(cfg, cfg.ablate.arm_names()))
-    write_report(cfg.run_dir)
+    write_report(cfg.run_dir, domain=cfg.domain.name)
     return step
 
 

@@ -45,3 +45,14 @@ def children_die_with_this_process() -> None:
     if not _installed and hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
         _installed = True
+
+
+def dying_with_this_process(argv: list[str]) -> list[str]:
+    """``argv`` run through a launcher that sets PDEATHSIG and then execs it (the signal survives exec;
+    a ``preexec_fn`` would do the same but is unsafe in a process with threads)."""
+    return [sys.executable, "-m", "trait.procs", str(os.getpid()), *argv]
+
+
+if __name__ == "__main__":
+    die_with_parent(int(sys.argv[1]))
+    os.execvp(sys.argv[2], sys.argv[2:])

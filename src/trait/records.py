@@ -33,7 +33,13 @@ class Doc:
 
 @dataclass(slots=True)
 class Problem:
-    """One downstream-task item: its input and, where known, the gold answer and worked solution."""
+    """One downstream-task item: its input and, where known, the gold answer and worked solution.
+
+    ``input`` is the task's rendered ``input_template`` (one field or several). ``kind`` is the task
+    type. For ``multiple_choice``, ``choices`` are the choice texts in order and ``answer`` the gold
+    letter (A, B, ...); for ``classification``, ``choices`` are the label names and ``answer`` the gold
+    label; for ``generate`` both are as before (``choices`` None).
+    """
 
     id: str
     task: str
@@ -42,6 +48,8 @@ class Problem:
     solution: str | None = None
     source: str = ""
     line: int = 0
+    kind: str = "generate"
+    choices: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

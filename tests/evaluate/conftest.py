@@ -13,7 +13,8 @@ from trait.config import TraitConfig, load_config
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "math" / "config.yaml"
 SMALL = ["evaluate.limit=3", "evaluate.num_fewshot=1", "evaluate.fewshot_pool=4", "evaluate.max_gen_tokens=8",
          "evaluate.task_loss_limit=5", "evaluate.perplexity_max_docs=3", "evaluate.perplexity_context=64",
-         "evaluate.perplexity_max_tokens_per_doc=200", "evaluate.batch_size=4", "evaluate.bootstrap_iters=200"]
+         "evaluate.perplexity_max_tokens_per_doc=200", "evaluate.batch_size=4", "evaluate.bootstrap_iters=200",
+         "evaluate.task_limits={}", "evaluate.lmeval_builtin={}"]  # the demo's extras: tested on their own
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from trait.pipeline import eval_settings
 def test_simple_evaluate_returns_exact_match_per_task_and_saves_samples(eval_cfg, tiny_model, tmp_path):
     gen = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "tasks")
     res = run_lmeval(eval_cfg.evaluate, tiny_model, gen, tmp_path, seed=0)
-    assert sorted(res) == ["gsm8k", "mawps", "svamp"]
+    assert sorted(res) == ["arith", "gsm8k", "mawps", "svamp"]
     for task, metrics in res.items():
         em = metrics["exact_match"]
         assert em["n"] == 3 and 0.0 <= em["value"] <= 1.0
@@ -32,8 +32,8 @@ def test_local_completions_backend_against_a_live_server(make_cfg, tiny_model, c
                    "evaluate.api_model=tiny", "evaluate.limit=2", "evaluate.batch_size=1")
     gen = write_lmeval_tasks(eval_settings(cfg), tmp_path / "tasks")
     res = run_lmeval(cfg.evaluate, tiny_model, gen, tmp_path / "api", seed=0)
-    assert sorted(res) == ["gsm8k", "mawps", "svamp"] and all(r["exact_match"]["n"] == 2 for r in res.values())
-    assert len(completions_server.requests) == 6
+    assert sorted(res) == ["arith", "gsm8k", "mawps", "svamp"] and all(r["exact_match"]["n"] == 2 for r in res.values())
+    assert len(completions_server.requests) == 8  # 2 items x 4 tasks
     sent = completions_server.requests[0]
     assert sent["model"] == "tiny" and sent["max_tokens"] == 8 and "Question:" in sent["stop"]
     cfg.evaluate.backend = "hf"

@@ -15,9 +15,9 @@ from trait.pipeline import eval_settings
 
 def test_yamls_load_in_task_manager_with_fewshot_from_train(eval_cfg, tmp_path):
     gen = write_lmeval_tasks(eval_settings(eval_cfg), tmp_path / "tasks")
-    assert sorted(gen.tasks) == ["gsm8k", "mawps", "svamp"] and not gen.skipped
+    assert sorted(gen.tasks) == ["arith", "gsm8k", "mawps", "svamp"] and not gen.skipped
     tm = task_manager(gen.folder)
-    assert sorted(tm.all_tasks) == ["trait_gsm8k", "trait_mawps", "trait_svamp"]
+    assert sorted(tm.all_tasks) == ["trait_arith", "trait_gsm8k", "trait_mawps", "trait_svamp"]
     loaded = tm.load(gen.lmeval_names)["tasks"]
     for name, task in loaded.items():
         info = gen.tasks[name.removeprefix("trait_")]
@@ -62,7 +62,7 @@ def test_task_without_answers_is_skipped_and_reported(make_cfg, tmp_path):
     cfg = make_cfg("tasks.0.answer_field=null")
     gen = write_lmeval_tasks(eval_settings(cfg), tmp_path / "t")
     assert "gsm8k" in gen.skipped and "answer" in gen.skipped["gsm8k"]
-    assert sorted(gen.tasks) == ["mawps", "svamp"]
+    assert sorted(gen.tasks) == ["arith", "mawps", "svamp"]
 
 
 def test_bad_task_file_is_one_clear_error(make_cfg, tmp_path):

@@ -16,7 +16,7 @@ from trait.pipeline import eval_settings
 def test_task_loss_is_lower_after_training_on_gold_solutions(eval_cfg, tiny_model, tuned_model, tmp_path):
     base = task_loss(eval_settings(eval_cfg), *load(tiny_model), tmp_path / "base")
     tuned = task_loss(eval_settings(eval_cfg), *load(tuned_model), tmp_path / "tuned")
-    assert sorted(base) == sorted(tuned) == ["gsm8k", "mawps", "svamp"]
+    assert sorted(base) == sorted(tuned) == ["arith", "gsm8k", "mawps", "svamp"]
     for task in base:
         assert math.isfinite(base[task]["value"]) and base[task]["n"] == 5
         assert base[task]["ci_low"] <= base[task]["value"] <= base[task]["ci_high"]

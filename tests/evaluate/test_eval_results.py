@@ -46,7 +46,7 @@ def test_evaluate_model_writes_table_and_reuses_finished_parts(eval_cfg, tiny_mo
     rows = evaluate_model(eval_settings(eval_cfg), tiny_model, "base", out)
     _check_rows(rows, ["base"])
     _check_items(out, rows)
-    assert len(rows) == 3 * 3 + 1
+    assert len(rows) == 4 * 3 + 1  # 4 tasks x (exact match, math-verify, task loss) + perplexity
     assert read_table(out) == rows
     assert len(format_table(rows).splitlines()) == len(rows) + 1
     with open(out / "results.csv", newline="") as fh:

@@ -55,7 +55,9 @@ def write_project(root: Path, example_data: Path, url: str, *, n_general: int = 
            "tasks": [{"name": "gsm8k", "train": "gsm.jsonl", "answer_format": "gsm8k",
                       "description": "Grade-school word problems."},
                      {"name": "sums", "train": "sums.jsonl", "id_field": "id", "description": "Apple sums."}],
-           "select": {"keep_fraction": 0.2, "classifier": FAST_CLASSIFIER, "dedup": {"minhash": False}},
+           # fastText: the default's bootstrap round needs more than these 80 general docs
+           "select": {"method": "fasttext", "keep_fraction": 0.2, "classifier": FAST_CLASSIFIER,
+                      "dedup": {"minhash": False}},
            "decontaminate": {"enabled": False},
            "llm": {"backend": "openai", "base_url": url, "model": "fake", "api_key_env": KEY_ENV,
                    "max_tokens": 64, "concurrency": 4, "max_retries": 1, "backoff_s": 0.01, "timeout_s": 10},

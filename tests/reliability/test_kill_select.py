@@ -12,8 +12,8 @@ from pathlib import Path
 
 from reliability_kit import cli, kill_when, trait_process, write_project
 
-from trait.io import iter_docs, read_json, read_jsonl
-from trait.select.score import score_shards
+from trait.io import iter_docs, read_json
+from trait.select.score import iter_scores, score_shards
 from trait.steps import SUCCESS, latest
 
 TASKS = 6
@@ -52,7 +52,7 @@ def _gunzip(path: str) -> bytes:
 
 
 def _scores(step: Path) -> list[tuple[str, float, float]]:
-    return sorted((d.id, d.scores["domain"], d.scores["quality"]) for d in iter_docs(score_shards(step)))
+    return sorted((d.id, d.scores["domain"], d.scores["quality"]) for d in iter_scores(score_shards(step)))
 
 
 def test_scoring_killed_twice_resumes_to_the_same_scores_and_selection(tmp_path, example_data):
@@ -90,6 +90,6 @@ def test_scoring_killed_twice_resumes_to_the_same_scores_and_selection(tmp_path,
     for step in (score, clean):  # every shard a complete gzip stream, one per task
         assert len(score_shards(step)) == TASKS
         assert all(_gunzip(p) for p in score_shards(step))
-    chosen = [sorted(d["id"] for d in read_jsonl(latest(r / "runs" / "r", "choose") / "selected.jsonl.gz"))
+    chosen = [sorted(d.id for d in iter_docs([latest(r / "runs" / "r", "choose") / "selected"]))
               for r in (root, clean_root)]
     assert chosen[0] == chosen[1] and len(chosen[0]) > 0

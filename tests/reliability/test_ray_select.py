@@ -1,5 +1,6 @@
-"""Scale-out executors: scoring on datatrove's Ray executor (a local Ray instance started here) gives
-the same scores and selection as the local executor; Slurm without ``sbatch`` is one error line."""
+"""Scale-out executors: scoring and choosing (MinHash and decontamination stages) on datatrove's Ray
+executor (a local Ray instance started here) give the same scores and selection as the local
+executor; Slurm without ``sbatch`` is one error line."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import pytest
 from reliability_kit import cli, error_lines, write_project
 
-from trait.io import iter_docs, read_json, read_jsonl
-from trait.select.score import score_shards
+from trait.io import iter_docs, read_json
+from trait.select.score import iter_scores, score_shards
 from trait.steps import latest
 
 SPLIT = ["data.general_corpus=[general_0.jsonl,general_1.jsonl]", "select.executor.tasks=2"]
@@ -28,9 +29,10 @@ def _outputs(config: Path, run: str) -> tuple[list[tuple], list[str], dict]:
     run_dir = config.parent / "runs" / run
     score = latest(run_dir, "score")
     scores = sorted((d.id, d.source, d.line, d.scores["domain"], d.scores["quality"])
-                    for d in iter_docs(score_shards(score)))
-    chosen = sorted(d["id"] for d in read_jsonl(latest(run_dir, "choose") / "selected.jsonl.gz"))
-    return scores, chosen, read_json(score / "summary.json")
+                    for d in iter_scores(score_shards(score)))
+    choose = latest(run_dir, "choose")
+    chosen = sorted((d.id, d.text) for d in iter_docs([choose / "selected"], on_error="fail"))
+    return scores, chosen, read_json(score / "summary.json") | {"choose": read_json(choose / "summary.json")}
 
 
 @pytest.mark.ray
@@ -48,6 +50,8 @@ def test_ray_executor_scores_like_the_local_executor(project, monkeypatch):
     assert rc == 0, out[-2000:]
     local, on_ray = _outputs(project, "local"), _outputs(project, "ray")
     assert on_ray[2]["executor"] == "ray" and on_ray[2]["shards"] == 2
+    assert on_ray[2]["choose"]["executor"] == "ray" and on_ray[2]["choose"]["shards"] == 2
+    assert on_ray[2]["choose"]["dropped_by_reason"] == local[2]["choose"]["dropped_by_reason"]
     assert len(local[0]) == 80 and len({s[0] for s in on_ray[0]}) == 80  # every doc once
     assert on_ray[0] == local[0] and on_ray[1] == local[1] and len(local[1]) > 0
 

@@ -156,7 +156,7 @@ def test_duplicate_ensemble_member_is_an_error(data, tmp_path) -> None:
 
 def test_stage_trains_bootstrapped_ensemble_and_scores_with_it(stage_settings) -> None:
     """Wiring: select.ensemble + select.bootstrap train through run_classify; run_score loads the result."""
-    from trait.io import iter_docs
+    from trait.select.choose import joined_docs
     from trait.select.score import score_shards
     from trait.select.stage import run_classify, run_score, trained_scorer
 
@@ -168,7 +168,7 @@ def test_stage_trains_bootstrapped_ensemble_and_scores_with_it(stage_settings) -
     assert summary["n_general_pool"] == 120
     name, folder = trained_scorer(classify)
     assert name == "ensemble" and (folder / "ensemble.json").exists()
-    docs = list(iter_docs(score_shards(run_score(cfg, classify).path)))
+    docs = list(joined_docs(cfg, score_shards(run_score(cfg, classify).path)))  # rows + corpus text
     expected = load_scorer(name, folder).score([d.text for d in docs])
     np.testing.assert_allclose([d.scores["domain"] for d in docs], expected, rtol=1e-9)
     # plain runs keep their old step hash; turning bootstrapping on retrains

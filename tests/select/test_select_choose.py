@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from trait.config import config_from_dict
 from trait.errors import BadInputError
-from trait.io import read_json, read_jsonl, write_jsonl
+from trait.io import iter_docs, read_json, write_jsonl
 from trait.pipeline import select_settings
 from trait.records import Doc
 from trait.select import choose as choose_mod
-from trait.select.choose import SELECTED, keep_mask, run_choose
+from trait.select.choose import SELECTED, choose_step, keep_mask, run_choose
 from trait.steps import Step
 
 N_WIKI = 60
@@ -37,11 +38,17 @@ def make_cfg(tmp_path, example_data, **select):
 
 
 def make_score_step(cfg, docs: list[Doc], shards: int = 2, tag: str = "a") -> Step:
-    """A completed score step whose shards we wrote ourselves (no classifier needed)."""
+    """A completed score step whose shards we wrote ourselves (no classifier needed): the docs become
+    the general corpus, the shards hold their score rows (no text), as the score step writes them."""
+    corpus = cfg.data.general_corpus[0]
+    write_jsonl(corpus, [{"id": d.id, "text": d.text} for d in docs])
+    for i, d in enumerate(docs):
+        d.source, d.line = corpus, i + 1
     step = Step(cfg.run_dir, "score", {"tag": tag})
     out = step.start()
     for s in range(shards):
-        write_jsonl(out / "scores" / f"{s:05d}.jsonl.gz", docs[s::shards])
+        write_jsonl(out / "scores" / f"{s:05d}.jsonl.gz",
+                    [{"id": d.id, "source": d.source, "line": d.line, "scores": d.scores} for d in docs[s::shards]])
     step.complete({"docs": len(docs)})
     return step
 
@@ -56,7 +63,7 @@ def scored_docs(texts: list[str]) -> list[Doc]:
 
 
 def selected_ids(step: Step) -> list[str]:
-    return [r["id"] for r in read_jsonl(step.path / SELECTED)]
+    return [d.id for d in iter_docs([step.path / SELECTED], on_error="fail")]
 
 
 def test_keep_fraction_picks_exact_count_with_ties():
@@ -92,8 +99,9 @@ def test_choose_keep_fraction_end_to_end(tmp_path, example_data, wiki_texts):
     assert set(selected_ids(step)) <= expect_ids
     assert s["tokens_kept"]["words"] > 0 and s["tokens_kept"]["chars"] > s["tokens_kept"]["words"]
     assert s["threshold"] == min(d.scores["domain"] for d in expect[:round(0.25 * n)])
-    kept = read_jsonl(step.path / SELECTED)
-    assert kept[0]["scores"]["domain"] >= s["threshold"] and kept[0]["source"] == "wiki.jsonl"
+    kept = list(iter_docs([step.path / SELECTED], on_error="fail"))
+    assert kept[0].scores["domain"] >= s["threshold"] and kept[0].source == cfg.data.general_corpus[0]
+    assert sorted(p.name for p in (step.path / SELECTED).iterdir()) == ["00000.jsonl.gz", "00001.jsonl.gz"]
     samples = read_json(step.path / "dropped_samples.json")
     assert samples["low_quality"] and len(samples["low_quality"][0]["text"]) <= 300
 
@@ -170,3 +178,75 @@ def test_no_shards_is_an_error(tmp_path, example_data):
     cfg = make_cfg(tmp_path, example_data, keep_fraction=0.5)
     with pytest.raises(BadInputError, match="no score shards"):
         run_choose(cfg, make_score_step(cfg, [], shards=0), None)
+
+
+def test_interrupted_choose_resumes_without_redoing_or_doubling(tmp_path, example_data, wiki_texts,
+                                                                monkeypatch):
+    cfg = make_cfg(tmp_path, example_data, keep_fraction=0.5)
+    score = make_score_step(cfg, scored_docs(wiki_texts))
+    real = choose_mod._summarise
+
+    def crash(*a):
+        raise KeyboardInterrupt  # killed after the executor stages, before the step completed
+
+    monkeypatch.setattr(choose_mod, "_summarise", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_choose(cfg, score, None)
+    step = choose_step(cfg, score)
+    work = step.path / "work"
+    assert not step.done and len(list((work / "candidates").glob("*.jsonl.gz"))) == 2
+    joined = (work / "candidates.json").stat().st_mtime_ns
+    (work / "logs" / "filter" / "completions" / "00001").unlink()  # one task of the last stage died
+    kept_0 = (step.path / SELECTED / "00000.jsonl.gz").stat().st_mtime_ns
+    monkeypatch.setattr(choose_mod, "_summarise", real)
+    step = run_choose(cfg, score, None)
+    assert step.done and (work / "candidates.json").stat().st_mtime_ns == joined  # join pass not redone
+    assert (step.path / SELECTED / "00000.jsonl.gz").stat().st_mtime_ns == kept_0  # finished task kept
+    ids = selected_ids(step)
+    assert len(ids) == len(set(ids)) == step.summary()["kept"]
+    clean_dir = tmp_path / "clean"
+    clean_dir.mkdir()
+    clean_cfg = make_cfg(clean_dir, example_data, keep_fraction=0.5)
+    clean = run_choose(clean_cfg, make_score_step(clean_cfg, scored_docs(wiki_texts)), None)
+    assert selected_ids(clean) == ids and clean.summary()["dropped_by_reason"] == step.summary()["dropped_by_reason"]
+    assert not (work / "candidates").exists() and not (work / "minhash").exists()  # scratch removed
+
+
+def test_scores_join_the_corpus_by_file_and_line(tmp_path, example_data, wiki_texts):
+    from trait.select.choose import joined_docs
+
+    cfg = make_cfg(tmp_path, example_data, keep_fraction=0.5)
+    docs = scored_docs(wiki_texts[:6])
+    score = make_score_step(cfg, docs, shards=2)
+    corpus = cfg.data.general_corpus[0]
+    # a bad line in the corpus is skipped by the same reader the score step used: lines still match
+    lines = Path(corpus).read_bytes().splitlines(keepends=True)
+    rows = [{"id": d.id, "source": d.source, "line": d.line + (d.line > 2), "scores": d.scores} for d in docs]
+    Path(corpus).write_bytes(b"".join(lines[:2] + [b'{"id": "broken", \n'] + lines[2:]))
+    for s in range(2):
+        write_jsonl(score.path / "scores" / f"{s:05d}.jsonl.gz", rows[s::2])
+    got = list(joined_docs(cfg, choose_mod.score_shards(score)))
+    assert [(d.id, d.text, d.scores) for d in got] == [(d.id, d.text, d.scores) for d in docs[0::2] + docs[1::2]]
+    # the corpus changed since scoring: one line naming the file and line, not a wrong join
+    Path(corpus).write_bytes(b"".join(lines[:2] + lines[3:]))  # w2 gone: w4 is now on w2's line
+    with pytest.raises(BadInputError, match=rf"{corpus}:4: scored document 'w2' is not in the corpus"):
+        list(joined_docs(cfg, choose_mod.score_shards(score)))
+
+
+def test_a_selection_can_be_the_general_corpus_again(tmp_path, example_data, wiki_texts):
+    """A file of Doc records (a previous selection) keeps its docs' first provenance: the score rows
+    name the file read, the joined docs their original source and line."""
+    from trait.select.choose import joined_docs
+
+    cfg = make_cfg(tmp_path, example_data, keep_fraction=0.5)
+    corpus = cfg.data.general_corpus[0]
+    docs = [Doc(id=f"w{i}", text=t, source="first.jsonl", line=50 - 10 * i, scores={"domain": 0.1})
+            for i, t in enumerate(wiki_texts[:4])]
+    write_jsonl(corpus, docs)
+    step = Step(cfg.run_dir, "score", {"tag": "docs"})
+    write_jsonl(step.start() / "scores" / "00000.jsonl.gz",
+                [{"id": d.id, "source": corpus, "line": d.line, "scores": {"domain": i / 4}}
+                 for i, d in enumerate(docs)])
+    got = list(joined_docs(cfg, choose_mod.score_shards(step)))
+    assert [(d.id, d.text, d.source, d.line, d.scores["domain"]) for d in got] == \
+        [(d.id, d.text, "first.jsonl", d.line, i / 4) for i, d in enumerate(docs)]

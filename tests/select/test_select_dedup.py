@@ -1,4 +1,4 @@
-"""Exact and MinHash near-duplicate removal (datatrove's MinHash stages run in-process)."""
+"""Exact and MinHash near-duplicate removal (datatrove's MinHash stages, one task per shard)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import json
 
 import pytest
 
+from trait.io import iter_docs, write_jsonl
 from trait.records import Doc
-from trait.select.dedup import ExactDedup, lsh_params, minhash_dedup, normalize_text
+from trait.select.config import DedupConfig, ExecutorConfig
+from trait.select.dedup import ExactDedup, dedup_stages, lsh_params, normalize_text, run_stages
+from trait.select.score import ShardWriter
 
 
 @pytest.fixture(scope="module")
@@ -33,22 +36,47 @@ def test_lsh_params_fit_budget_and_track_threshold():
     assert hi[1] > r > lo[1]
 
 
-def test_minhash_drops_near_duplicates_keeps_distinct(tmp_path, texts):
+def _dedup(tmp_path, docs: list[Doc], shards: int, minhash: bool = True, num_perm: int = 128):
+    """Run the stages on the local executor over ``docs`` split into ``shards`` Doc shards; return
+    the ids kept (in order), the ids dropped, and the work folder."""
+    inputs = []
+    for i in range(shards):
+        inputs.append(str(tmp_path / "in" / f"{i:05d}.jsonl.gz"))
+        write_jsonl(inputs[-1], docs[i::shards])
+    work, out = tmp_path / "work", tmp_path / "out"
+    cfg = DedupConfig(minhash=minhash, num_perm=num_perm)
+    run_stages(ExecutorConfig(workers=1), dedup_stages(inputs, work, cfg, 1, [ShardWriter(str(out))]),
+               work / "logs", "test")
+    kept = [d.id for d in iter_docs(sorted(map(str, out.glob("*.jsonl.gz"))), on_error="fail")]
+    dropped = [d.id for d in iter_docs(sorted(map(str, (work / "near_duplicates").glob("*.jsonl.gz"))),
+                                       on_error="fail")]
+    return kept, dropped, work
+
+
+def test_minhash_drops_near_duplicates_across_shards_with_one_task_per_shard(tmp_path, texts):
     docs = [Doc(id=f"d{i}", text=t) for i, t in enumerate(texts)]
     base = texts[3]
     words = base.split()
     edited = " ".join(words[:len(words) // 2] + ["inserted", "phrase"] + words[len(words) // 2:])
     docs.insert(10, Doc(id="near3", text=edited))
     docs.insert(20, Doc(id="near3b", text=base + " Trailing sentence added here."))
-    out = list(minhash_dedup(lambda: iter(docs), tmp_path / "mh", threshold=0.8, num_perm=128, ngram=5))
-    assert [d.id for d, _ in out] == [d.id for d in docs]  # every doc reported once, in order
-    dropped = {d.id for d, dup in out if dup}
-    assert len(dropped) == 2 and dropped < {"d3", "near3", "near3b"}
-    assert not (tmp_path / "mh").exists()  # work files cleaned up
+    kept, dropped, work = _dedup(tmp_path, docs, shards=3)
+    assert len(dropped) == 2 and set(dropped) < {"d3", "near3", "near3b"}
+    assert sorted(kept + dropped) == sorted(d.id for d in docs)  # every doc once
+    # as many signature and filter tasks as shards; one bucket task per LSH band; one cluster task
+    bands, _ = lsh_params(0.8, 128)
+    done = {stage: len(list((work / "logs" / stage / "completions").iterdir()))
+            for stage in ("signatures", "buckets", "clusters", "filter")}
+    assert done == {"signatures": 3, "buckets": bands, "clusters": 1, "filter": 3}
 
 
-def test_minhash_with_nothing_to_remove_and_empty_input(tmp_path, texts):
-    docs = [Doc(id=f"d{i}", text=t) for i, t in enumerate(texts[:5])]
-    assert [dup for _, dup in minhash_dedup(lambda: iter(docs), tmp_path / "a", threshold=0.8,
-                                            num_perm=64, ngram=5)] == [False] * 5
-    assert list(minhash_dedup(lambda: iter([]), tmp_path / "b", threshold=0.8, num_perm=64, ngram=5)) == []
+def test_minhash_rerun_redoes_nothing_and_off_keeps_everything(tmp_path, texts):
+    docs = [Doc(id=f"d{i}", text=t) for i, t in enumerate(texts[:6])]
+    docs.append(Doc(id="copy", text=texts[2]))
+    kept, dropped, _ = _dedup(tmp_path / "a", docs, shards=2, num_perm=64)
+    assert len(dropped) == 1 and len(kept) == 6
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "a" / "out").iterdir()}
+    again, _, _ = _dedup(tmp_path / "a", docs, shards=2, num_perm=64)
+    assert again == kept and {p: p.stat().st_mtime_ns for p in (tmp_path / "a" / "out").iterdir()} == before
+    kept, dropped, _ = _dedup(tmp_path / "b", docs, shards=2, minhash=False)
+    assert dropped == [] and sorted(kept) == sorted(d.id for d in docs)

@@ -92,7 +92,7 @@ def trait_select(root: Path, data: dict[str, Any], select: dict[str, Any]) -> tu
 
 
 def selected(root: Path) -> list[tuple[str, str]]:
-    (path,) = root.glob("runs/r/choose-*/selected.jsonl.gz")
+    (path,) = root.glob("runs/r/choose-*/selected")  # a folder of shards
     return sorted((d.id, d.text) for d in iter_docs([path]))
 
 

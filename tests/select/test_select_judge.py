@@ -7,7 +7,7 @@ import pytest
 from trait.errors import ConfigError
 from trait.io import read_json, read_jsonl
 from trait.pipeline import select as run_select
-from trait.select.judge import parse_verdict
+from trait.select.judge import ABOUT, PROMPT, parse_verdict
 from trait.steps import latest
 from trait.testing.openai_server import Behaviour, OpenAIServer
 
@@ -41,7 +41,8 @@ def test_parse_verdict(reply, verdict):
 def test_judge_estimates_precision_and_recall_and_is_cached(select_cfg, general_texts):
     with OpenAIServer(Behaviour(reply_fn=_judge_reply)) as srv:
         llm = {"backend": "openai", "base_url": srv.url, "model": "judge-model", "concurrency": 4}
-        cfg = select_cfg(llm=llm, judge={"enabled": True, "domain": "mathematics", "sample": 10})
+        cfg = select_cfg(llm=llm, judge={"enabled": True, "domain": "mathematics", "sample": 10},
+                         method="fasttext")  # the paper's classifier: its selection fixes the judged counts
         run_select(cfg)
         step = latest(cfg.run_dir, "judge")
         summary = read_json(step / "summary.json")
@@ -71,9 +72,50 @@ def test_judge_estimates_precision_and_recall_and_is_cached(select_cfg, general_
     assert "LLM judge on random kept and dropped docs" in html and "judge-model" in html
 
 
-def test_judge_needs_a_domain(select_cfg):
-    with pytest.raises(ConfigError, match="select.judge.domain"):
-        select_cfg(judge={"enabled": True})
+def test_judge_needs_a_domain_and_takes_it_from_the_domain_section(select_cfg, tmp_path):
+    from trait.domain import DomainConfig
+    from trait.pipeline import select_settings
+    from trait.select.judge import judge_settings
+
+    cfg = select_cfg(judge={"enabled": True})
+    with pytest.raises(ConfigError, match=r"select.judge.enabled: .*name it in domain.name"):
+        run_select(cfg)  # before any work: no step was started
+    assert [p.name for p in cfg.run_dir.iterdir()] == [".lock"]
+    law = cfg.model_copy(update={"domain": DomainConfig(name="contract law")})
+    tax = cfg.model_copy(update={"domain": DomainConfig(name="tax law")})
+    override = law.model_copy(update={"select": law.select.model_copy(update={
+        "judge": law.select.judge.model_copy(update={"domain": "tax law"})})})
+    # a new domain is a new question: the judge step's settings (its hash) change
+    settings = {name: judge_settings(select_settings(c)) for name, c in (("law", law), ("tax", tax),
+                                                                           ("override", override))}
+    assert settings["law"] != settings["tax"] and settings["override"] != settings["law"]
+
+
+def test_judge_question_names_the_configured_domain_and_no_other(tmp_path):
+    from trait.domain import DomainConfig
+    from trait.llm import make_llm
+    from trait.llm.config import LLMConfig
+    from trait.select.config import JudgeConfig
+    from trait.select.judge import LLMJudge
+
+    asked: list[str] = []
+
+    def reply(body: dict) -> str:
+        asked.append(body["messages"][-1]["content"])
+        return "yes" if "tenant" in asked[-1] else "no"
+
+    domain = DomainConfig(name="contract law", description="Leases, sales and employment contracts.")
+    with OpenAIServer(Behaviour(reply_fn=reply)) as srv:
+        model = LLMConfig(backend="openai", base_url=srv.url, model="judge-model")
+        llm = make_llm(model, cache_path=tmp_path / "cache.sqlite", failures_path=tmp_path / "failures.jsonl")
+        try:
+            judge = LLMJudge(llm, JudgeConfig(enabled=True), model, domain)
+            assert judge.judge(["A tenant may end the lease.", "Bake for ten minutes."]) == [1, 0]
+        finally:
+            llm.close()
+    question = asked[0].split("</document>", 1)[1]
+    assert "Is this document mainly about contract law?" in question and "Leases, sales" in question
+    assert "math" not in PROMPT.lower() + ABOUT.lower() and "math" not in question.lower()
 
 
 def test_judge_agreement_with_hand_labels(select_cfg, general_texts, tmp_path):

@@ -13,11 +13,18 @@ import pytest
 
 from trait.config import config_from_dict
 from trait.errors import BadInputError, ConfigError, TraitError
-from trait.io import iter_docs
+from trait.io import iter_rows
 from trait.select.classifier import FastTextScorer
 from trait.select.config import ClassifierConfig, ExecutorConfig
 from trait.select.quality import HeuristicQuality, heuristic_quality, quality_features
-from trait.select.score import build_pipeline, collect_summary, make_executor, run_pipeline, score_shards
+from trait.select.score import (
+    build_pipeline,
+    collect_summary,
+    iter_scores,
+    make_executor,
+    run_pipeline,
+    score_shards,
+)
 
 N_GOOD = 40
 
@@ -60,12 +67,17 @@ def test_every_good_doc_scored_with_provenance_and_bad_lines_counted(tmp_path, m
     assert run_scoring(paths, out, model_dir)
     shards = score_shards(out)
     assert [Path(s).name for s in shards] == ["00000.jsonl.gz", "00001.jsonl.gz"]
-    docs = list(iter_docs(shards, on_error="fail"))
+    docs = list(iter_scores(shards))
     assert len(docs) == N_GOOD
     by_id = {d.id: d for d in docs}
-    assert by_id["a0"].source == str(paths[0]) and by_id["a0"].line == 1 and by_id["a0"].meta == {"url": "u0"}
+    assert by_id["a0"].source == str(paths[0]) and by_id["a0"].line == 1
     assert by_id["b3"].source == str(paths[1]) and by_id["b3"].line == 8  # after the 4 bad lines
-    assert by_id["b3"].text == general_texts[23]
+    # a score row is where the doc is and its scores: no copy of the text (or of other fields)
+    assert {tuple(sorted(r)) for _, r in iter_rows(shards[0])} == \
+        {("id", "line", "scores", "source")}
+    # and (file, line) leads back to the document: its text is the corpus's own
+    assert [obj["text"] for n, obj in iter_rows(paths[1], on_error="skip") if n == by_id["b3"].line] == \
+        [general_texts[23]]
     for d in docs:
         assert 0.0 <= d.scores["domain"] <= 1.0 and 0.0 <= d.scores["quality"] <= 1.0
     # scores in the shards are the scorer's own scores of the original texts
@@ -100,7 +112,7 @@ def test_rerun_skips_finished_tasks(tmp_path, model_dir, general_texts):
     after = {p: os.stat(p).st_mtime_ns for p in score_shards(out)}
     assert after[str(out / "scores" / "00000.jsonl.gz")] == before[str(out / "scores" / "00000.jsonl.gz")]
     assert after[str(out / "scores" / "00001.jsonl.gz")] != before[str(out / "scores" / "00001.jsonl.gz")]
-    docs = list(iter_docs(score_shards(out)))
+    docs = list(iter_scores(score_shards(out)))
     assert len(docs) == N_GOOD and all("quality" not in d.scores for d in docs)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from trait.io import iter_docs, read_json, read_jsonl
-from trait.select.score import score_shards
+from trait.io import read_json, read_jsonl
+from trait.select.score import iter_scores, score_shards
 from trait.select.stage import run_classify, run_score, run_select
 
 
@@ -17,7 +17,7 @@ def _mtimes(folder: Path) -> dict[str, int]:
 
 
 def test_select_end_to_end_then_keep_fraction_only_rechooses(stage_settings, general_texts, capsys):
-    cfg = stage_settings()
+    cfg = stage_settings(method="fasttext")  # one seed-vs-general classifier, whose metrics are checked
     chosen = run_select(cfg)
     classify, score = run_classify(cfg), run_score(cfg, run_classify(cfg))
     assert classify.done and score.done and chosen.done
@@ -27,7 +27,7 @@ def test_select_end_to_end_then_keep_fraction_only_rechooses(stage_settings, gen
     assert classify.summary()["n_negatives"] == classify.summary()["n_positives"] == 60
     labels = [r["label"] for r in read_jsonl(classify.path / "training_docs.jsonl")]
     assert labels.count(1) == labels.count(0) == 60
-    docs = list(iter_docs(score_shards(score.path)))
+    docs = list(iter_scores(score_shards(score.path)))
     assert len(docs) == len(general_texts) == score.summary()["docs_scored"]
     assert all({"domain", "quality"} <= d.scores.keys() for d in docs)
     assert {d.source for d in docs} == {cfg.data.general_corpus[0]}
@@ -36,7 +36,7 @@ def test_select_end_to_end_then_keep_fraction_only_rechooses(stage_settings, gen
     again = run_select(cfg)  # nothing changed: every step is skipped
     assert again.path == chosen.path and _mtimes(chosen.path) == _mtimes(again.path)
 
-    cfg2 = stage_settings(keep_fraction=0.2)
+    cfg2 = stage_settings(method="fasttext", keep_fraction=0.2)
     rechosen = run_select(cfg2)
     assert rechosen.path != chosen.path
     assert run_classify(cfg2).path == classify.path and run_score(cfg2, classify).path == score.path
@@ -48,7 +48,7 @@ def test_quality_and_corpus_changes_rescore_but_do_not_retrain(stage_settings, t
     cfg = stage_settings(quality={"scorer": "none"})
     classify = run_classify(cfg)
     score = run_score(cfg, classify)
-    assert all("quality" not in d.scores for d in iter_docs(score_shards(score.path)))
+    assert all("quality" not in d.scores for d in iter_scores(score_shards(score.path)))
     cfg_q = stage_settings(quality={"scorer": "heuristic", "min_score": 0.3})
     assert run_classify(cfg_q).path == classify.path
     assert run_score(cfg_q, classify).path != score.path
@@ -68,7 +68,7 @@ def test_baseline_methods_train_through_the_same_interface(stage_settings, metho
     classify = run_classify(cfg)
     assert classify.summary()["method"] == method and "roc_auc" in classify.summary()["metrics"]
     score = run_score(cfg, classify)
-    docs = list(iter_docs(score_shards(score.path)))
+    docs = list(iter_scores(score_shards(score.path)))
     assert len(docs) == 120 and len({d.scores["domain"] for d in docs}) > 100
 
 

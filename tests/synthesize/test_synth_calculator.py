@@ -1,7 +1,7 @@
 """The calculator: statements it reads are checked exactly; statements it cannot read are never wrong.
 
-The false-positive check runs it over every GSM8K training solution shipped with the math example:
-what it flags there must be slips of the solutions themselves, listed here one by one.
+The false-alarm check runs it over every GSM8K gold solution shipped with the math example (train and
+test): what it flags there must be slips of the solutions themselves, listed here one by one.
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ from trait.synthesize.calculator import calculate, final_value_agrees
     "She sold 72 clips (48 + 24 = 72) in all.",
     "1. 5 + 5 = 10\n2. 10 * 2 = 20",
     "which is 10 - 8 = 2 (10 lost marbles - 8 gained marbles = 2 lost marbles)",  # an aside after the value
+    # Gold GSM8K statements it once misread (train lines 717, 3860, 4594, 5782):
+    "Margaret has 100 * 0.75 = $0.75.",  # cents restated in dollars
+    "the losses are 5 * 3 = $15,000.",  # 5 thousand dollars a day
+    "A bottle lasts her 14 / 1 / 4 = 14 * 4 = 56 washes.",  # 14 / (1/4): nobody divides by one
+    "so she spends 7+9+1+2 = $19.50 per week",  # whole dollars, the cents dropped
 ])
 def test_true_statements_are_read_and_pass(text):
     calc = calculate(text)
@@ -55,6 +60,11 @@ def test_true_statements_are_read_and_pass(text):
     # SmolLM2-135M, synthesizing the math demo:
     ("multiply the total length of the longer worm by itself: 0.3 * 0.3 = 0.06", "0.3 * 0.3 = 0.06 (is 0.09)"),
     ("Step 1: First, convert all the exponents to positive numbers.\n(44 + 44 = 96)", "44 + 44 = 96 (is 88)"),
+    # where a dollar result may restate another unit, a factor of ten or a large gap is still a slip:
+    ("So it cost 192*100=$1920", "192*100=$1920 (is 19200)"),
+    ("she spends 7+9+1+2 = $25.50", "7+9+1+2 = $25.50 (is 19)"),
+    ("it costs 2.5 + 1 = $4.50", "2.5 + 1 = $4.50 (is 3.5)"),
+    ("So 28 / 1 / 4 = 14 in all.", "28 / 1 / 4 = 14 (is 7)"),
 ])
 def test_false_statements_are_flagged_with_the_right_value(text, shown):
     assert calculate(text).wrong == (shown,)
@@ -74,6 +84,7 @@ def test_false_statements_are_flagged_with_the_right_value(text, shown):
     "She runs 12 x 1 and 1/4 = 15 miles.",  # a mixed number
     "He buys 100 / 6 = 16 and (2/3) books.",
     "Week 3 + Week 4 = 48 + 48 = 96 hours.",  # labels, not sums
+    "Subtract Weeks 3-4 from Weeks 1-2 = 96 - 70 = 26",  # ranges (GSM8K train line 6591)
     "Remaining 10 = 62,300/10 = $6230.",
     "2^3 = 8 and 5² = 25.",
     "Since 1 <= 2 and 3 == 3.",
@@ -99,29 +110,34 @@ def test_last_derived_value_against_the_answer_line():
     assert calc.last == (Fraction(-5),) and final_value_agrees(calc, "-5", "So 3 - 8 = -5.\nAnswer: -5")
 
 
-# Every statement the calculator flags in GSM8K's 7,473 training solutions (with their <<...>> notes):
-# arithmetic slips of the solutions themselves, except the last few, marked, which read a notation
-# differently from its writer (a range "Weeks 1-2", "14 / 1 / 4" for 14 / (1/4), amounts in another unit).
-GSM8K_FLAGGED = {
-    "192*100=$1920 (is 19200)", "6/3=.5 (is 2)", "4080 + 4080 / 2 = 4000 + 2040 (is 6120)", "3/1=1 (is 3)",
-    "$4200+$3000 = $8600 (is 7200)", "10 x .5 = 10 (is 5)", "2*8 = 24 (is 16)", "200*.55=100 (is 110)",
-    "5 x 1/2 = 10 (is 2.5)", "70 + 40 = 100 (is 110)", "10 x 1,248 = 11,480 (is 12480)", "14*20=140 (is 280)",
-    "2 / 12 = .125 (is 0.1667)", "3 x (8/16) = 6 (is 1.5)", "4+4+6 = 18 (is 14)", "500/ 2/5 = 200 (is 50)",
-    "1152/ 1,536 = .5 (is 0.75)",
-    # read differently from what the writer meant:
-    "1-2 = 96 - 70 (is -1)", "14 / 1 / 4 = 14 * 4 (is 3.5)", "100 * 0.75 = $0.75 (is 75)",
-    "5 * 3 = $15,000 (is 15)", "7+9+1+2 = $19.50 (is 19)",
+# Every statement the calculator flags in GSM8K's 8,792 gold solutions (train and test, with their
+# <<...>> notes): each checked by hand to be a slip of the solution itself, so none is a false alarm.
+GSM8K_SLIPS = {
+    ("train", 168): "192*100=$1920 (is 19200)", ("train", 199): "6/3=.5 (is 2)",
+    ("train", 225): "4080 + 4080 / 2 = 4000 + 2040 (is 6120)", ("train", 503): "3/1=1 (is 3)",
+    ("train", 3335): "$4200+$3000 = $8600 (is 7200)", ("train", 3410): "10 x .5 = 10 (is 5)",
+    ("train", 4692): "2*8 = 24 (is 16)", ("train", 4974): "200*.55=100 (is 110)",
+    ("train", 5196): "5 x 1/2 = 10 (is 2.5)", ("train", 6158): "70 + 40 = 100 (is 110)",
+    ("train", 6257): "10 x 1,248 = 11,480 (is 12480)", ("train", 6701): "2 / 12 = .125 (is 0.1667)",
+    ("train", 6714): "3 x (8/16) = 6 (is 1.5)", ("train", 6761): "4+4+6 = 18 (is 14)",
+    ("train", 6843): "500/ 2/5 = 200 (is 50)", ("train", 7179): "1152/ 1,536 = .5 (is 0.75)",
+    ("train", 7445): "14*20=140 (is 280)", ("test", 1025): "$32 - $20 = $300 (is 12)",
 }
 
 
-def test_gsm8k_gold_solutions_are_read_and_only_their_own_slips_flagged(example_data):
-    rows = [json.loads(line) for line in (example_data / "gsm8k" / "train.jsonl").read_text().splitlines()]
-    read = solutions = 0
-    flagged: list[str] = []
-    for row in rows:
-        calc = calculate(row["answer"].rsplit("####", 1)[0])
-        read += calc.statements
-        solutions += calc.statements > 0
-        flagged += calc.wrong
-    assert len(rows) == 7473 and solutions >= 7300 and read >= 24000
-    assert set(flagged) == GSM8K_FLAGGED and len(flagged) == len(GSM8K_FLAGGED)
+def test_gsm8k_gold_solutions_raise_no_false_alarm(example_data):
+    """Every gold solution is read; what is flagged is exactly the known slips (file, line)."""
+    read = solutions = rows = 0
+    flagged: list[tuple[str, int, str]] = []
+    for split in ("train", "test"):
+        lines = (example_data / "gsm8k" / f"{split}.jsonl").read_text().splitlines()
+        rows += len(lines)
+        for n, line in enumerate(lines, 1):
+            calc = calculate(json.loads(line)["answer"].rsplit("####", 1)[0])
+            read += calc.statements
+            solutions += calc.statements > 0
+            flagged += [(split, n, w) for w in calc.wrong]
+    assert rows == 8792 and solutions >= 8600 and read >= 28000
+    slips = {(split, n, w) for (split, n), w in GSM8K_SLIPS.items()}
+    assert [f for f in flagged if f not in slips] == [], "false alarms: gold statements flagged as wrong"
+    assert sorted(flagged) == sorted(slips)  # and every known slip is still caught

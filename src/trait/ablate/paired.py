@@ -29,6 +29,11 @@ def over_seeds(rows: list[list[dict[str, Any]]], items: Runs, boot: dict[str, An
     for r in rows[0]:
         key = (r["task"], r["metric"])
         mean = seed_mean([run.get(key, {}) for run in items])
+        if not mean and not any(key in run for run in items):  # no per-item values (macro-F1): seeds' mean
+            values = [x["value"] for rs in rows for x in rs if (x["task"], x["metric"]) == key]
+            out.append(r | {"value": sum(values) / len(values), "ci_low": None, "ci_high": None,
+                            "n_seeds": len(rows), "ci_method": "mean over seeds", "stderr": None})
+            continue
         if not mean:
             continue
         nums, dens = zip(*mean.values())

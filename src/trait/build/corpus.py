@@ -251,7 +251,8 @@ def _contamination(log: ContaminationLog | None) -> dict[str, Any]:
 
 
 def _exclusions(paths: Sequence[str]) -> tuple[set[tuple[str, int]], set[bytes]]:
-    """Docs named in ``paths`` (e.g. the selected docs), by their origin (file, line) and by content."""
+    """Docs named in ``paths`` (e.g. the selected docs: a folder of shards, streamed), by their origin
+    (file, line) and by content."""
     places, hashes = set(), set()
     for doc in iter_docs(paths, on_error="fail"):
         places.add(_origin(doc))
@@ -260,9 +261,9 @@ def _exclusions(paths: Sequence[str]) -> tuple[set[tuple[str, int]], set[bytes]]
 
 
 def _origin(doc: Any) -> tuple[str, int]:
-    # A selected doc records where it came from in its own ``source``/``line`` fields (trait.records.Doc);
-    # iter_docs puts non-text fields in ``meta``.
-    return str(doc.meta.get("source", "")), int(doc.meta.get("line", 0) or 0)
+    # A selected doc (a Doc record, one per line of the choose step's shards) keeps where it came from
+    # in its own ``source``/``line``; iter_docs reads those back as the Doc's fields, not as ``meta``.
+    return str(doc.source), int(doc.line or 0)
 
 
 def _text_hash(text: str) -> bytes:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 
+from trait.evaluate import scoring
 from trait.records import Problem
-from trait.tasks import Split, TaskSpec, load_problems
+from trait.tasks import LETTERS, Split, TaskSpec, label_verbalizers, load_problems
 
 
 def _rank(seed: int, pid: str) -> str:
@@ -28,3 +29,24 @@ def eval_items(spec: TaskSpec, split: Split, limit: int | None, seed: int) -> li
         return []
     problems = [p for p in load_problems(spec, split) if p.answer is not None]
     return choose(problems, limit, seed)
+
+
+def choice_texts(spec: TaskSpec, p: Problem) -> list[str]:
+    """What a model is scored on for each choice: the choice texts (multiple_choice) or each label's
+    verbalizer (classification)."""
+    if spec.type == "classification":
+        verbal = label_verbalizers(spec)
+        return [verbal[name] for name in p.choices or []]
+    return list(p.choices or [])
+
+
+def gold_index(p: Problem) -> int:
+    """The gold choice's position: its letter (multiple_choice) or its label (classification)."""
+    return LETTERS.index(p.answer or "") if p.kind == "multiple_choice" else (p.choices or []).index(p.answer)
+
+
+def target_text(spec: TaskSpec, p: Problem) -> str:
+    """The gold answer text after the prompt: the worked answer, the gold choice or the gold verbalizer."""
+    if spec.type == "generate":
+        return scoring.format_target(p.answer or "", p.solution)
+    return choice_texts(spec, p)[gold_index(p)]

@@ -1,8 +1,9 @@
 """Per-item values of one evaluation (``items.jsonl``): what a paired comparison of two arms needs.
 
 One row per (task, metric, item id): ``num``/``den`` are the item's summed NLL and token count (task
-loss; perplexity, per document, on task ``general``), or its 0/1 score and 1 (exact match,
-math-verify): every metric is then sum(num) / sum(den) over items (perplexity: its exp).
+loss; perplexity, per document, on task ``general``), or its score and 1 (0/1: exact match, math-verify,
+acc, acc_norm; a fraction: token F1): every metric is then sum(num) / sum(den) over items (perplexity:
+its exp). Macro-F1 is no sum over items, so it has no rows here (its CI is a bootstrap of its own).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ EXP_METRICS = {"perplexity"}  # reported as exp(sum nll / sum tokens)
 def item_rows(lmeval: dict, losses: dict, ppl: dict | None) -> list[dict[str, Any]]:
     """Rows from the part results of ``evaluate_model`` (each carries ``items``)."""
     groups = [(task, metric, [(i, v, 1) for i, v in m["items"]])
-              for task, metrics in lmeval.items() for metric, m in metrics.items()]
+              for task, metrics in lmeval.items() for metric, m in metrics.items() if "items" in m]
     groups += [(task, "task_loss", m["items"]) for task, m in losses.items()]
     if ppl is not None:
         groups.append(("general", "perplexity", ppl["items"]))

@@ -1,5 +1,5 @@
-"""Confidence intervals: Wilson for proportions (exact match), percentile bootstrap for losses, and a
-paired bootstrap for the difference of two arms on the same items.
+"""Confidence intervals: Wilson for proportions (exact match, accuracy), percentile bootstrap for losses,
+mean token F1 and macro-F1, and a paired bootstrap for the difference of two arms on the same items.
 
 Wilson rather than the normal approximation because the CPU demo scores 0 or 1 of 20 items,
 where ``p ± z·se`` collapses to a zero-width or negative interval. Arms are compared by the paired
@@ -53,6 +53,20 @@ def bootstrap_ratio(num: list[float], den: list[float], *, iters: int = 1000, co
         return value, value
     idx = _resample(len(num_a), iters, seed)
     return _percentile(_ratio(num_a, den_a, idx), value, confidence)
+
+
+def bootstrap_macro_f1(golds: Sequence[int], preds: Sequence[int], *, iters: int = 1000, confidence: float = 0.95,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile CI of the macro-F1 of (gold, predicted) label pairs, resampling items: macro-F1 is no
+    sum over items, so no ratio of sums."""
+    from trait.evaluate.scoring import macro_f1_rows
+
+    g, p = np.asarray(golds, dtype=int), np.asarray(preds, dtype=int)
+    value = float(macro_f1_rows(g[None], p[None])[0])
+    if iters <= 0 or len(g) < 2:
+        return value, value
+    idx = _resample(len(g), iters, seed)
+    return _percentile(macro_f1_rows(g[idx], p[idx]), value, confidence)
 
 
 def _resample(n: int, iters: int, seed: int) -> np.ndarray:

@@ -1,9 +1,11 @@
-"""Task loss: mean NLL per token of the gold worked answer given the problem, on held-out items.
+"""Task loss: mean NLL per token of the gold answer text given the problem, on held-out items: the
+worked answer (generate), the gold choice's text (multiple_choice) or the gold label's verbalizer
+(classification).
 
 Why: a 135M model scores ~0 exact match on GSM8K, so on a CPU budget exact match cannot show
 whether CPT helped; the likelihood of the gold solution moves with a few thousand training tokens.
 The prompt and target are the zero-shot form of what lm-eval shows (``scoring.PROMPT_TEMPLATE`` +
-``scoring.format_target``), so both metrics measure the same task format.
+``items.target_text``), so both metrics measure the same task format.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from trait.errors import TraitError
 from trait.evaluate import scoring
-from trait.evaluate.items import eval_items
+from trait.evaluate.items import eval_items, target_text
 from trait.evaluate.nll import IGNORE, score_sequences
 from trait.evaluate.settings import EvalSettings
 from trait.evaluate.stats import bootstrap_ratio
@@ -22,10 +24,13 @@ from trait.io import write_jsonl
 from trait.records import Problem
 
 
-def encode(tok, p: Problem, max_length: int) -> tuple[list[int], list[int]]:
-    """(input_ids, labels): the prompt is context only; an over-long prompt loses its start, not the target."""
+def encode(tok, p: Problem, max_length: int, target_text: str | None = None) -> tuple[list[int], list[int]]:
+    """(input_ids, labels): the prompt is context only; an over-long prompt loses its start, not the target
+    (``target_text``: what follows the prompt; default, the worked answer of a generate task)."""
     prompt = tok(scoring.PROMPT_TEMPLATE.format(question=p.input))["input_ids"]
-    target = tok(" " + scoring.format_target(p.answer or "", p.solution), add_special_tokens=False)["input_ids"]
+    if target_text is None:
+        target_text = scoring.format_target(p.answer or "", p.solution)
+    target = tok(" " + target_text, add_special_tokens=False)["input_ids"]
     target = target[: max_length - 1]
     prompt = prompt[-(max_length - len(target)):]
     return prompt + target, [IGNORE] * len(prompt) + target
@@ -43,7 +48,7 @@ def task_loss(s: EvalSettings, model, tok, out_dir: Path) -> dict[str, dict[str,
         items = eval_items(spec, "test", ev.task_loss_limit, s.seed)
         if not items:
             continue
-        scored = score_sequences(model, [encode(tok, p, ev.max_length) for p in items],
+        scored = score_sequences(model, [encode(tok, p, ev.max_length, target_text(spec, p)) for p in items],
                                  batch_size=ev.batch_size, pad_id=pad)
         write_jsonl(Path(out_dir) / "task_loss" / f"{spec.name}.jsonl",
                     [{"id": p.id, "nll": s.nll, "tokens": s.tokens, "loss": s.nll / max(s.tokens, 1)}

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from trait.io import iter_docs, iter_rows, read_json
+from trait.report import passages as samples
 from trait.report import plots
+from trait.report.fmt import num, pct
 from trait.steps import last_steps, latest
 
 MAX_HIST = 200_000
 SNIPPET = 1500
+KEPT_SHOWN, REJECTED_SHOWN = 3, 2  # synthetic passages shown with their checks
 
 
 SELECT_KEYS = ("method", "docs_scored", "kept", "kept_before_dedup", "rule", "keep_fraction", "threshold",
@@ -72,26 +75,47 @@ def selection(run_dir: Path) -> dict[str, Any] | None:
                            "dropped": dropped, "plots": [], "kept_examples": [], "dropped_examples": []}
     _, judge = _summary(run_dir, "judge")
     out["judge"] = pick(judge, JUDGE_KEYS) if judge else {}
+    settings = read_json(choose_dir / "config.json").get("config", {})
     score_dir = latest(run_dir, "score")
     if score_dir is not None:
+        from trait.select.score import iter_scores  # score rows hold no text: not Doc files
+
         shards = sorted(glob.glob(str(score_dir / "scores" / "*.jsonl*")))
-        values = [d.scores.get("domain") for d in itertools.islice(iter_docs(shards), MAX_HIST)]
-        values = [v for v in values if v is not None]
-        if values:
-            out["plots"].append(plots.histogram(values, title="Domain score of the general corpus",
-                                                xlabel="domain score", threshold=choose.get("threshold")))
+        scores = [d.scores for d in itertools.islice(iter_scores(shards), MAX_HIST)]
+        for key, title, threshold in (("domain", "Domain score of the general corpus", choose.get("threshold")),
+                                      ("quality", "Educational-quality score of the general corpus",
+                                       settings.get("quality_min_score"))):
+            values = [v[key] for v in scores if isinstance(v.get(key), (int, float))]
+            if values:
+                out["plots"].append(plots.histogram(values, title=title, xlabel=f"{key} score",
+                                                    threshold=threshold))
+    out["quality"] = _quality(settings, choose)
     selected = _output(choose_dir, "selected", "selected.jsonl.gz")
     if selected.exists():
         docs = sorted(itertools.islice(iter_docs([selected]), 2000), key=lambda d: -d.scores.get("domain", 0))
         out["kept_examples"] = [{"title": d.meta.get("title", d.id), "score": f"{d.scores.get('domain', 0):.3f}",
                                  "text": d.text[:SNIPPET]} for d in docs[:6]]
-    samples = _output(choose_dir, "dropped_samples", "dropped_samples.json")
-    if samples.exists():
-        for reason, docs in read_json(samples).items():
+    dropped_samples = _output(choose_dir, "dropped_samples", "dropped_samples.json")
+    if dropped_samples.exists():
+        for reason, docs in read_json(dropped_samples).items():
             for d in docs[:3]:
+                shown = ", ".join(f"{k} {num(v)}" for k, v in (d.get("scores") or {}).items())
                 out["dropped_examples"].append({"title": d.get("title") or d.get("id"), "reason": reason,
+                                                "scores": shown,
                                                 "text": str(d.get("text") or d.get("snippet") or "")[:SNIPPET]})
     return out
+
+
+def _quality(settings: dict[str, Any], choose: dict[str, Any]) -> str:
+    """One sentence on the educational-quality filter: its cut, and how much it dropped."""
+    scorer, cut = settings.get("quality_scorer"), settings.get("quality_min_score")
+    if scorer in (None, "none") or not cut:
+        return "No quality filter ran (select.quality.scorer=none or min_score=0): every document could be chosen."
+    dropped, scored = choose.get("dropped_by_reason", {}).get("low_quality", 0), choose.get("docs_scored", 0)
+    share = f" ({pct(dropped / scored)})" if scored else ""
+    return (f"The quality filter ({scorer} scorer) drops documents scoring below {num(cut)}: it dropped "
+            f"{num(dropped)} of {num(scored)} documents{share}" + (", shown below with their scores." if dropped
+                                                                   else "."))
 
 
 def synthesis(run_dir: Path) -> dict[str, Any] | None:
@@ -99,13 +123,41 @@ def synthesis(run_dir: Path) -> dict[str, Any] | None:
     if not s:
         return None
     llm = s.get("llm", {})
-    examples = []
-    passages = _output(path, "passages", "passages.jsonl")
-    if passages.exists():
-        for _, p in itertools.islice(iter_rows(passages), 3):
-            examples.append({"title": f"{p.get('id')} — tasks: {', '.join(p.get('tasks', []))}",
-                             "problems": ", ".join(p.get("problem_ids", [])), "text": p.get("text", "")})
-    return {"counts": pick(s, SYNTH_KEYS), "llm": pick(llm, LLM_KEYS), "all": s, "examples": examples}
+    hinted, applied = s.get("trivially_true", []), samples.applied(s)
+    kept, rejected = _output(path, "passages", "passages.jsonl"), _output(path, "rejected", "rejected.jsonl")
+    counts = pick(s, SYNTH_KEYS)
+    for key in ("rejection_rate", "agreement.first_try", "agreement.after_regeneration", "cross_task_fraction"):
+        if key in counts:
+            counts[key] = pct(counts[key])
+    return {"counts": counts, "llm": pick(llm, LLM_KEYS), "all": s, "checks": samples.check_rates(s),
+            "truncation": s.get("truncation"), "hinted": hinted,
+            "kept": samples.kept(kept, KEPT_SHOWN, applied, hinted) if kept.exists() else [],
+            "rejected": samples.rejected(rejected, REJECTED_SHOWN, applied, hinted) if rejected.exists() else []}
+
+
+def domain(run_dir: Path, given: str | None) -> str | None:
+    """The domain's name: as given, else from the ``domain`` section a step of the run hashed; never the
+    placeholder a config that names no domain has."""
+    from trait.domain import DomainConfig
+
+    unnamed = DomainConfig.model_fields["name"].default
+    if given and given != unnamed:
+        return given
+    for step in last_steps(run_dir):
+        config = Path(step["path"]) / "config.json"
+        found = _find_domain(read_json(config).get("config", {})) if config.exists() else None
+        if found and found != unnamed:
+            return found
+    return None
+
+
+def _find_domain(node: Any) -> str | None:
+    if isinstance(node, dict):
+        d = node.get("domain")
+        if isinstance(d, dict) and isinstance(d.get("name"), str):
+            return d["name"]
+        return next((f for v in node.values() if (f := _find_domain(v))), None)
+    return None
 
 
 def decontamination(run_dir: Path) -> dict[str, Any] | None:
@@ -131,8 +183,8 @@ def decontamination(run_dir: Path) -> dict[str, Any] | None:
                 places.setdefault(f"build: {source}", block)
     if not places:
         return None
-    rows = [{"place": k, "checked": v.get("checked", 0), "dropped": v.get("dropped", 0),
-             "by_rule": ", ".join(f"{r} {n}" for r, n in v.get("by_rule", {}).items())}
+    rows = [{"place": k, "checked": num(v.get("checked", 0)), "dropped": num(v.get("dropped", 0)),
+             "by_rule": ", ".join(f"{r} {num(n)}" for r, n in v.get("by_rule", {}).items())}
             for k, v in places.items()]
     examples = [{"title": f"{k}: {e.get('id') or e.get('where', '')} matches {e.get('matched_test_item')}"
                           f" ({e.get('rule', 'ngram')})", "shared": e.get("shared", ""),
@@ -162,7 +214,7 @@ def loss_plots(run_dir: Path) -> list[str]:
     return [plots.loss_curves(curves, title="Training loss per stage")] if curves else []
 
 
-def collect(run_dir: Path) -> dict[str, Any]:
+def collect(run_dir: Path, domain_name: str | None = None) -> dict[str, Any]:
     run_dir = Path(run_dir)
     _, ablation = _summary(run_dir, "ablate")
     _, evaluation = _summary(run_dir, "evaluate")  # ``trait run``: the base model and TRAIT's, joined
@@ -171,7 +223,7 @@ def collect(run_dir: Path) -> dict[str, Any]:
     steps = [(s["stage"], s["hash"], s.get("status", ""), Path(s["path"]).name) for s in last_steps(run_dir)]
     from trait.report.tables import ablation_view, results_view
 
-    return {"run": run_dir.name, "run_dir": str(run_dir),
+    return {"run": run_dir.name, "run_dir": str(run_dir), "domain": domain(run_dir, domain_name),
             "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "selection": selection(run_dir), "synthesis": synthesis(run_dir),
             "decontamination": decontamination(run_dir),

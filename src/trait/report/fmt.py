@@ -8,11 +8,18 @@ from typing import Any
 # metric -> (words, unit, scale, lower is better): proportions are shown in percentage points.
 METRICS = {"task_loss": ("task loss", "nats/token", 1.0, True), "perplexity": ("perplexity", "", 1.0, True),
            "exact_match": ("exact match", "points", 100.0, False),
-           "math_verify": ("math-verify accuracy", "points", 100.0, False)}
+           "math_verify": ("math-verify accuracy", "points", 100.0, False),
+           "acc": ("accuracy", "points", 100.0, False),
+           "acc_norm": ("length-normalised accuracy", "points", 100.0, False),
+           "macro_f1": ("macro-F1", "points", 100.0, False),
+           "f1": ("token F1", "points", 100.0, False)}
 
 
 def metric(name: str) -> tuple[str, str, float, bool]:
     """How a metric is named and scaled for a reader (unknown metrics: as named, higher is better)."""
+    if ":" in name:  # evaluate.lmeval_builtin: "<lm-eval task>:<filter>", scored by exact match
+        task, flt = name.split(":", 1)
+        return f"lm-eval {task} exact match ({flt})", "points", 100.0, False
     return METRICS.get(name, (name.replace("_", " "), "", 1.0, False))
 
 
@@ -29,6 +36,11 @@ def num(v: Any, digits: int = 4) -> str:
     if abs(v) >= 10 ** digits:
         return f"{v:,.0f}"
     return f"{v:.{digits}g}"
+
+
+def pct(v: Any, digits: int = 3) -> str:
+    """A share as a percentage: 0.6857 -> '68.6%'."""
+    return num(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else f"{num(100 * v, digits)}%"
 
 
 def signed(v: float, digits: int = 3) -> str:

@@ -14,6 +14,8 @@ from trait.report.fmt import num
 def _fmt(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return f"{len(v)} items" if len(v) > 12 else f"[{', '.join(map(_fmt, v))}]"
+    if isinstance(v, dict):  # a record inside a list: its numbers formatted too
+        return "{" + ", ".join(f"{k}: {_fmt(x)}" for k, x in v.items()) + "}"
     return num(v)
 
 

@@ -126,6 +126,8 @@ def _bars(rows: list[dict[str, Any]], arms: list[str]) -> list[str]:
         series = {a: [((r := lookup[(a, t)])["value"], r["low"] if r["low"] is not None else r["value"],
                        r["high"] if r["high"] is not None else r["value"]) if (a, t) in lookup else None
                       for t in tasks] for a in arms}
-        uris.append(plots.grouped_bars(tasks, series, title=f"{metric_} per task",
-                                       ylabel=metric_ + (" (lower is better)" if lower_is_better(metric_) else "")))
+        words, unit, scale, lower = metric(metric_)  # bars show the raw values: a unit only when unscaled
+        uris.append(plots.grouped_bars(tasks, series, title=f"{words.capitalize()} per task",
+                                       ylabel=words + (f" ({unit})" if unit and scale == 1 else "")
+                                       + (", lower is better" if lower else "")))
     return uris

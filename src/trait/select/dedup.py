@@ -1,26 +1,28 @@
 """Duplicate removal for the chosen documents: exact (normalised-text hash) and MinHash near-dedup.
 
-Near-dedup runs datatrove's four MinHash stages (signatures -> bucket matches -> clusters -> filter)
-in-process, one rank each, over a jsonl file of the candidates: the same, well-tested code that
-deduplicates web-scale corpora, so a corpus that outgrows one machine can move the same stages onto
-datatrove's Slurm/Ray executors. Only LSH-colliding signatures count as duplicates (no pairwise
-Jaccard check), as in datatrove and most pretraining pipelines.
+Near-dedup is datatrove's four MinHash stages (signatures -> bucket matches -> clusters -> filter),
+run on the scoring executor (local, Slurm or Ray, ``select.executor``) over sharded candidates: one
+signature and one filter task per candidate shard (as many as scoring), one bucket task per LSH band
+and one clustering task (datatrove's layout: the clusters hold only the duplicate pairs). Each stage
+marks its finished tasks, so a rerun redoes only unfinished ones. Only LSH-colliding signatures count
+as duplicates (no pairwise Jaccard check), as in datatrove and most pretraining pipelines.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import unicodedata
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from datatrove.pipeline.base import PipelineStep
+from datatrove.utils.word_tokenizers import WordTokenizer
 
-from trait.records import Doc
+from trait.errors import TraitError
 
 _SPACE = re.compile(r"\s+")
 
@@ -59,26 +61,25 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return best
 
 
-def _whitespace_tokenizer():
+class WhitespaceTokenizer(WordTokenizer):
     """datatrove shingles ``simplify_text`` output (lower case, no punctuation, single spaces), so a
     split on spaces gives the same words as its default spaCy tokenizer at a fraction of the cost."""
-    from datatrove.utils.word_tokenizers import WordTokenizer
 
-    class WhitespaceTokenizer(WordTokenizer):
-        def word_tokenize(self, text: str) -> list[str]:
-            return text.split()
+    def __init__(self) -> None:
+        super().__init__("en")
 
-        def sent_tokenize(self, text: str) -> list[str]:
-            return [text]
+    def word_tokenize(self, text: str) -> list[str]:
+        return text.split()
 
-        def span_tokenize(self, text: str) -> list[tuple[int, int]]:
-            return [(0, len(text))]
+    def sent_tokenize(self, text: str) -> list[str]:
+        return [text]
 
-    return WhitespaceTokenizer("en")
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return [(0, len(text))]
 
 
 @contextmanager
-def _quiet_datatrove() -> Iterator[None]:
+def quiet_datatrove() -> Iterator[None]:
     """datatrove logs every stage at INFO; the choose step reports its own counts instead."""
     from loguru import logger
 
@@ -89,42 +90,50 @@ def _quiet_datatrove() -> Iterator[None]:
         logger.enable("datatrove")
 
 
-def minhash_dedup(docs: Callable[[], Iterable[Doc]], work_dir: Path, *, threshold: float,
-                  num_perm: int, ngram: int, seed: int = 1) -> Iterator[tuple[Doc, bool]]:
-    """Yield ``(doc, is_near_duplicate)`` for every doc of ``docs()`` (called twice: one pass writes
-    signatures, the other filters; both must give the same order). One doc per cluster survives."""
-    from datatrove.data import Document
+def minhash_config(threshold: float, num_perm: int, ngram: int, seed: int) -> Any:
+    from datatrove.pipeline.dedup.minhash import MinhashConfig
+
+    bands, rows = lsh_params(threshold, num_perm)
+    return MinhashConfig(n_grams=ngram, num_buckets=bands, hashes_per_bucket=rows, seed=seed)
+
+
+def dedup_stages(shards: list[str], work: Path, dedup: Any, seed: int,
+                 tail: list[PipelineStep]) -> list[tuple[str, list[PipelineStep], int]]:
+    """(name, pipeline, tasks) of every stage: MinHash over the Doc shards ``shards`` (when
+    ``dedup.minhash``), then one task per shard reading it, dropping its near duplicates (written to
+    ``work/near_duplicates``) and passing the rest through ``tail`` (e.g. a writer)."""
     from datatrove.pipeline.dedup.minhash import (
-        MinhashConfig,
         MinhashDedupBuckets,
         MinhashDedupCluster,
         MinhashDedupFilter,
         MinhashDedupSignature,
     )
 
-    bands, rows = lsh_params(threshold, num_perm)
-    mh = MinhashConfig(n_grams=ngram, num_buckets=bands, hashes_per_bucket=rows, seed=seed)
-    shutil.rmtree(work_dir, ignore_errors=True)  # stale signatures from an interrupted run would mix in
-    sigs, dups, remove = work_dir / "sigs", work_dir / "dups", work_dir / "remove"
+    from trait.select.score import CorpusReader, ShardWriter
 
-    pending: deque[Doc] = deque()  # docs handed to the filter and not yet resolved
+    def reader() -> CorpusReader:  # shards by file: task i reads shard i, in every stage
+        return CorpusReader(shards, str(work / "read_stats"), on_error="fail")
 
-    def as_datatrove(track: bool) -> Iterator[Document]:
-        for d in docs():
-            if track:
-                pending.append(d)
-            yield Document(text=d.text, id=d.id)
+    n = len(shards)
+    if not dedup.minhash:
+        return [("filter", [reader(), *tail], n)]
+    mh = minhash_config(dedup.minhash_threshold, dedup.num_perm, dedup.ngram, seed)
+    sigs, dups, remove = (str(work / "minhash" / d) for d in ("sigs", "dups", "remove"))
+    near = ShardWriter(str(work / "near_duplicates"))
+    return [("signatures", [reader(), MinhashDedupSignature(sigs, config=mh, language=WhitespaceTokenizer())], n),
+            ("buckets", [MinhashDedupBuckets(sigs, dups, config=mh)], mh.num_buckets),
+            ("clusters", [MinhashDedupCluster(dups, remove, config=mh)], 1),
+            ("filter", [reader(), MinhashDedupFilter(remove, exclusion_writer=near), *tail], n)]
 
-    with _quiet_datatrove():
-        MinhashDedupSignature(str(sigs), config=mh, language=_whitespace_tokenizer()).run(as_datatrove(False), rank=0, world_size=1)
-        for bucket in range(bands):
-            MinhashDedupBuckets(str(sigs), str(dups), config=mh).run(None, rank=bucket, world_size=bands)
-        MinhashDedupCluster(str(dups), str(remove), config=mh).run(None, 0, 1)
-        for _kept in MinhashDedupFilter(str(remove)).run(as_datatrove(True), rank=0, world_size=1):
-            # everything pulled before the doc the filter passed on was removed
-            while len(pending) > 1:
-                yield pending.popleft(), True
-            yield pending.popleft(), False
-        while pending:
-            yield pending.popleft(), True
-    shutil.rmtree(work_dir, ignore_errors=True)
+
+def run_stages(ex: Any, stages: list[tuple[str, list, int]], logs: Path, job_name: str) -> None:
+    """Run (or resume) each stage on the ``select.executor`` executor, in order."""
+    from trait.select.score import make_executor, run_pipeline
+
+    for name, pipeline, tasks in stages:
+        executor = make_executor(ex, pipeline, logs / name, job_name=f"{job_name}-{name}", tasks=tasks)
+        with quiet_datatrove():
+            done = run_pipeline(executor, logs, bar=False)
+        if not done:
+            raise TraitError(f"choose: stage {name} submitted to {ex.kind} ({logs / name}); rerun the same "
+                             "command when its tasks have finished to continue")

@@ -3,7 +3,7 @@
 Why: the classifier's held-out numbers are measured on seed-vs-general text and can look perfect while
 the general corpus's own in-domain pages are missed (issue 7). Hand labels (``select.labels``) are the
 best check; where there are none, the ``llm`` section's model answers "Is this document mainly about
-<domain>?" for ``select.judge.sample`` kept and as many dropped docs (FineWeb-Edu style). Its own step,
+<domain>?" (the ``domain`` section's name and description; ``select.judge.domain`` overrides the name) for ``select.judge.sample`` kept and as many dropped docs (FineWeb-Edu style). Its own step,
 after choose: the question, the model and the sample are its settings, every call goes through the
 run's LLM cache (a rerun pays nothing), and every verdict is saved with the doc it judged.
 """
@@ -15,35 +15,39 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from trait.domain import DomainConfig
 from trait.io import iter_docs, write_jsonl
 from trait.llm import CachedLLM, ChatResult, chat_request, make_llm, parse_verdict
 from trait.llm.config import LLMConfig
 from trait.records import Doc
 from trait.select.bootstrap import reservoir_sample
-from trait.select.choose import score_shards
+from trait.select.choose import joined_docs, score_shards
 from trait.select.config import JudgeConfig
 from trait.select.precision import judged_precision, load_labels
 from trait.select.settings import SelectSettings
 from trait.steps import Step, fingerprint
 from trait.ui import info
 
-PROMPT = ("Here is the beginning of a document.\n\n<document>\n{text}\n</document>\n\n"
+PROMPT = ("Here is the beginning of a document.\n\n<document>\n{text}\n</document>\n\n{about}"
           "Is this document mainly about {domain}? Answer with one word: yes or no.")
-PROMPT_HASH = hashlib.sha256(PROMPT.encode()).hexdigest()[:12]
+ABOUT = "The domain, {domain}: {description}\n\n"  # only when domain.description is given
+PROMPT_HASH = hashlib.sha256((PROMPT + ABOUT).encode()).hexdigest()[:12]
 
 
 class LLMJudge:
     """A ``RelevanceJudge`` over the cached LLM: greedy, a few tokens, one request per document."""
 
-    def __init__(self, llm: CachedLLM, settings: JudgeConfig, model: LLMConfig) -> None:
+    def __init__(self, llm: CachedLLM, settings: JudgeConfig, model: LLMConfig, domain: DomainConfig) -> None:
         self.llm, self.settings = llm, settings
+        self.domain = settings.domain or domain.name
+        self.about = ABOUT.format(domain=self.domain, description=domain.description) if domain.description else ""
         self.greedy = model.model_copy(update={"temperature": 0.0, "top_p": 1.0, "max_tokens": 8})
         self.seen: dict[str, tuple[str | None, int | None]] = {}  # text -> (reply or None if failed, verdict)
 
     def judge(self, texts: Sequence[str]) -> list[int | None]:
         j = self.settings
-        reqs = [chat_request(self.greedy, [("user", PROMPT.format(text=t[:j.max_chars], domain=j.domain))])
-                for t in texts]
+        reqs = [chat_request(self.greedy, [("user", PROMPT.format(text=t[:j.max_chars], about=self.about,
+                                                                  domain=self.domain))]) for t in texts]
         out = self.llm.generate(reqs, description="judge")
         for text, res in zip(texts, out):
             reply = res.text if isinstance(res, ChatResult) else None
@@ -66,6 +70,7 @@ def judge_settings(s: SelectSettings) -> dict[str, Any]:
     llm = s.llm
     labels = s.select.labels
     return {"judge": s.select.judge.model_dump(mode="json"), "prompt": PROMPT_HASH, "seed": s.seed,
+            "domain": s.domain.model_dump(mode="json"),
             "llm": {"backend": llm.backend, "model": llm.model, "base_url": llm.base_url},
             "labels": fingerprint([labels])[0] if labels else None}
 
@@ -88,7 +93,7 @@ def _judge(s: SelectSettings, score_step: Step, choose_step: Step, out: Path) ->
     counts = {"kept": len(kept_ids), "dropped": 0}
 
     def dropped() -> Iterator[Doc]:
-        for doc in iter_docs(score_shards(score_step), on_error="fail"):
+        for doc in joined_docs(s, score_shards(score_step)):  # score rows hold no text
             if doc.id not in kept_ids:
                 counts["dropped"] += 1
                 yield doc
@@ -98,7 +103,7 @@ def _judge(s: SelectSettings, score_step: Step, choose_step: Step, out: Path) ->
     drop = reservoir_sample(dropped(), n, seed + 1)
     llm = make_llm(s.llm, cache_path=s.run_dir / "llm_cache.sqlite", failures_path=out / "llm_failures.jsonl")
     try:
-        judge = LLMJudge(llm, s.select.judge, s.llm)
+        judge = LLMJudge(llm, s.select.judge, s.llm, s.domain)
         report = judged_precision([d.text for d in kept], [d.text for d in drop], judge, n, seed,
                                   n_kept_total=counts["kept"], n_dropped_total=counts["dropped"])
         stats = llm.stats()
@@ -108,7 +113,7 @@ def _judge(s: SelectSettings, score_step: Step, choose_step: Step, out: Path) ->
         {"side": side, "id": d.id, "verdict": judge.seen[d.text][1], "reply": judge.seen[d.text][0],
          "scores": d.scores, "text": d.text[:300]}
         for side, docs in (("kept", kept), ("dropped", drop)) for d in docs if d.text in judge.seen])
-    summary = {**report, "domain": s.select.judge.domain, "totals": counts, "llm": stats}
+    summary = {**report, "domain": judge.domain, "totals": counts, "llm": stats}
     if s.select.labels:  # hand labels too: say how far the judge can be trusted
         summary["agreement_with_labels"] = agreement(judge, kept + drop, load_labels(s.select.labels))
     agree = summary.get("agreement_with_labels")

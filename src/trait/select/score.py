@@ -1,10 +1,11 @@
 """Scoring the general corpus as one streaming datatrove pipeline.
 
 reader (trait.io.iter_docs: project bad-input rules, file:line provenance) -> domain scores in
-batches -> quality scores -> datatrove JsonlWriter. Each task writes ``scores/<rank>.jsonl.gz`` in
-the project's Doc format, so ``trait.io.iter_docs`` reads the shards back as ``Doc``s with
-``scores["domain"]``, ``scores["quality"]`` and the original ``source``/``line``. Memory is flat in
-the corpus size: documents stream through, only one batch is held at a time.
+batches -> quality scores -> datatrove JsonlWriter. Each task writes ``scores/<rank>.jsonl.gz``: one
+row per document with its ``id``, ``source`` file, ``line`` (or parquet row) and ``scores``, but no
+text (a copy of the text would double the corpus on disk); ``iter_scores`` reads them back, and the
+choose step joins them to the corpus by (file, line). Memory is flat in the corpus size: documents
+stream through, only one batch is held at a time.
 
 The same pipeline runs on datatrove's local, Slurm or Ray executor (``select.executor``). Datatrove
 marks each finished task in ``datatrove/completions/``; a rerun redoes only unfinished tasks.
@@ -28,9 +29,10 @@ from datatrove.pipeline.writers.jsonl import JsonlWriter
 from loguru import logger
 
 from trait.corpus import CorpusItem, resolve
-from trait.errors import TraitError
-from trait.io import OnError, ReadStats, dumps, gzip_writer, iter_docs, read_json, write_json
+from trait.errors import BadInputError, TraitError
+from trait.io import OnError, ReadStats, dumps, gzip_writer, iter_docs, iter_rows, read_json, write_json
 from trait.procs import die_with_parent
+from trait.records import Doc
 from trait.ui import progress
 
 SHARD_GLOB = "*.jsonl.gz"
@@ -74,12 +76,14 @@ class CorpusReader(BaseReader):
         if _in_pool_worker():  # forked by datatrove's forkserver: die with it
             die_with_parent()
         stats = ReadStats()
-        shard = self.paths[rank::world_size]  # by file: a file is read by exactly one task
-        for doc in iter_docs(shard, text_key=self.text_key, id_key=self.trait_id_key,
-                             on_error=self.on_error, stats=stats):
-            self.stat_update("documents")
-            yield Document(text=doc.text, id=doc.id, metadata={
-                "source": doc.source, "line": doc.line, "meta": doc.meta, "scores": doc.scores})
+        for f in self.paths[rank::world_size]:  # by file: a file is read by exactly one task
+            for doc in iter_docs([f], text_key=self.text_key, id_key=self.trait_id_key,
+                                 on_error=self.on_error, stats=stats):
+                self.stat_update("documents")
+                # ``file``: the file read (a Doc file's ``source`` is where its docs first came from)
+                yield Document(text=doc.text, id=doc.id, metadata={
+                    "source": doc.source, "line": doc.line, "meta": doc.meta, "scores": doc.scores,
+                    "file": f.path})
         for reason, n in stats.skipped.items():
             self.stat_update(f"skipped: {reason}", value=n)
         write_json(Path(self.stats_dir) / f"{rank:05d}.json", stats.to_dict())
@@ -161,6 +165,24 @@ def _doc_record(self: Any, document: Document) -> dict[str, Any]:
             "meta": md["meta"], "scores": md["scores"]}
 
 
+def _score_record(self: Any, document: Document) -> dict[str, Any]:
+    """Datatrove Document -> a score row: the file it was read from, its line there as the reader
+    numbers it, its id and scores (no text, no meta)."""
+    md = document.metadata
+    return {"id": document.id, "source": md["file"], "line": md["line"], "scores": md["scores"]}
+
+
+def iter_scores(paths: Sequence[str]) -> Iterator[Doc]:
+    """The rows of score shards as ``Doc``s without text (id, source, line, scores), in shard order."""
+    for path in paths:
+        for lineno, row in iter_rows(path, on_error="fail"):
+            try:
+                yield Doc(id=row["id"], text="", source=row["source"], line=int(row["line"]),
+                          scores=dict(row["scores"] or {}))
+            except (KeyError, TypeError, ValueError) as e:
+                raise BadInputError(f"{path}:{lineno}: not a score row ({type(e).__name__}: {e})") from None
+
+
 class ShardWriter(JsonlWriter):
     """Datatrove's JsonlWriter, gzip at level 1 (ISA-L's where installed) instead of fsspec's default 9.
 
@@ -171,9 +193,9 @@ class ShardWriter(JsonlWriter):
 
     name = "🐿 trait shards"
 
-    def __init__(self, output_folder: str, compresslevel: int = 1) -> None:
+    def __init__(self, output_folder: str, compresslevel: int = 1, text: bool = True) -> None:
         super().__init__(output_folder, output_filename="${rank}.jsonl.gz", compression=None,
-                         adapter=_doc_record)
+                         adapter=_doc_record if text else _score_record)
         self.compresslevel = compresslevel
         self._gz: dict[str, IO[bytes]] = {}
 
@@ -201,13 +223,15 @@ def build_pipeline(paths: Sequence[str], out_dir: Path, *, method: str, model_di
     ]
     if quality != "none":
         steps.append(QualityScoreStep(quality, str(quality_dir) if quality_dir else None, batch_size))
-    steps.append(ShardWriter(str(out_dir / "scores")))
+    steps.append(ShardWriter(str(out_dir / "scores"), text=False))
     return steps
 
 
-def make_executor(ex: Any, pipeline: list[PipelineStep], logging_dir: Path, job_name: str = "trait-score"):
-    """The datatrove executor ``select.executor`` names (Slurm and Ray imported only when chosen)."""
-    common = {"tasks": ex.tasks, "workers": ex.workers, "logging_dir": str(logging_dir)}
+def make_executor(ex: Any, pipeline: list[PipelineStep], logging_dir: Path, job_name: str = "trait-score",
+                  tasks: int | None = None):
+    """The datatrove executor ``select.executor`` names (Slurm and Ray imported only when chosen);
+    ``tasks`` overrides ``ex.tasks`` (the choose step's stages have their own task counts)."""
+    common = {"tasks": tasks or ex.tasks, "workers": ex.workers, "logging_dir": str(logging_dir)}
     if ex.kind == "local":
         from datatrove.executor import LocalPipelineExecutor
 
@@ -266,7 +290,7 @@ def _count(progress_dir: Path) -> int:
     return total
 
 
-def run_pipeline(executor: Any, out_dir: Path) -> bool:
+def run_pipeline(executor: Any, out_dir: Path, bar: bool = True) -> bool:
     """Run (or resume) the executor; True when every task is complete.
 
     Local and Ray block until done; Slurm returns after submitting the job array, so the step is
@@ -274,7 +298,7 @@ def run_pipeline(executor: Any, out_dir: Path) -> bool:
     """
     if executor.get_incomplete_ranks(skip_completed=True):
         blocking = type(executor).__name__ != "SlurmPipelineExecutor"
-        with _progress_bar(out_dir / "progress") if blocking else nullcontext():
+        with _progress_bar(out_dir / "progress") if blocking and bar else nullcontext():
             try:
                 if type(executor).__name__ == "RayPipelineExecutor":
                     import ray

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from trait.config import DataConfig
 from trait.contamination import DecontaminationConfig
+from trait.domain import DomainConfig
 from trait.llm.config import LLMConfig
 from trait.schema import Section
 from trait.select.config import SelectConfig
@@ -20,6 +21,7 @@ class SelectSettings(Section):
     tasks: list[TaskSpec] = Field(default_factory=list)  # their test splits are decontaminated against
     decontaminate: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)  # the judge's model
+    domain: DomainConfig = Field(default_factory=DomainConfig)  # what the judge asks about
     seed: int = 0
     run_dir: Path
     run: str = "default"  # names Slurm jobs only (never hashed)

@@ -5,9 +5,10 @@ reasoning. ``calculate`` reads each statement (``48 / 2 = 24``, ``0.2 x 50 = $10
 ``5 * 2 = 10 + 3 = 13``, ``25% of 80 = 20``, GSM8K's ``<<48/2=24>>`` notes; thousands separators,
 decimals, ``×`` ``÷`` ``−``) and the last value it derived. It is conservative: a statement it cannot
 read (units inside, a variable, a word that scales a number: "half of 10 = 5", "= 2 dozen", a time
-"0900-0130") is skipped, never counted wrong; only a statement read and found false is. On the 7,473
-GSM8K training solutions it reads 24,259 statements and flags 22, nearly all real slips of the
-solutions themselves (``14*20=140``); see ``tests/synthesize/test_synth_calculator.py``.
+"0900-0130", an index "Weeks 1-2") is skipped, never counted wrong; only a statement read and found false
+is. A result in dollars may restate a left side counted in cents or thousands, or in whole dollars. On the
+8,792 GSM8K gold solutions (train and test) it reads 28,633 statements and flags 18, every one a real
+slip of the solution itself (``14*20=140``); see ``tests/synthesize/test_synth_calculator.py``.
 """
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ _SCALES_BEFORE = frozenset({"twice", "double", "triple", "thrice", "half", "thir
                             "per", "minus", "plus", "over", "than", "less", "more", "into", "x"})
 _SCALES_AFTER = frozenset({"hundred", "thousand", "million", "billion", "trillion", "dozen", "percent", "times",
                            "squared", "cubed", "cents", "cent"})
+# Words that make the number after them an index, not a quantity: "Weeks 1-2", "Step 3 * 2" (a range, a label).
+_INDEXES = frozenset({"week", "weeks", "day", "days", "month", "months", "step", "steps", "page", "pages", "chapter",
+                      "chapters", "grade", "grades", "level", "levels", "round", "rounds", "part", "parts", "row",
+                      "rows", "room", "rooms", "floor", "floors", "lap", "laps", "stage", "stages", "question",
+                      "questions", "item", "items", "no", "number", "numbers"})
 _FRACTIONS = frozenset({"half", "halves", "third", "thirds", "quarter", "quarters", "fourth", "fourths", "fifth",
                         "fifths", "tenth", "tenths", "twice", "double", "triple", "percent", "fraction", "times"})
+_BINDS_BEFORE = _SCALES_BEFORE | _INDEXES
 _LEADING_ZERO = frozenset(f"0{d}" for d in range(10))
 _PUNCT = frozenset(".,;:!?")  # ends a clause when followed by a space
 _QUOTES = frozenset("\"'“”‘’[]$")  # may touch a statement
@@ -114,7 +121,7 @@ def _free(toks: list[_Tok], at: int, step: int) -> bool:
     touching = not (t.spaced if step > 0 else toks[at + 1].spaced)
     if t.kind == "word":
         w = t.text.casefold()
-        if touching or w in (_SCALES_BEFORE if step < 0 else _SCALES_AFTER):
+        if touching or w in (_BINDS_BEFORE if step < 0 else _SCALES_AFTER):
             return False
         if w == "and":  # a mixed number: "1 and 1/4", "= 3 and a half", "16 and (2/3)"
             return not (far and (far.kind == "num" or far.text.casefold() in ("a", "an", "(")))
@@ -187,8 +194,10 @@ class _Parser:
         self.i += 1
         v = _number(t)
         den = _at(self.toks, self.i + 1)
-        if self.tight and self._op() == "/" and den and den.kind == "num" and not (
-                self.toks[self.i].spaced or den.spaced):
+        # "14 / 1 / 4": nobody divides by one, so "1 / 4" is a fraction however it is spaced.
+        unit = t.text == "1" and self.i > 1 and self._op(-2) == "/"
+        if self.tight and self._op() == "/" and den and den.kind == "num" and (unit or not (
+                self.toks[self.i].spaced or den.spaced)):
             self.i += 2
             v /= _number(den)
         return v
@@ -224,9 +233,31 @@ def _close(a: Fraction, b: Fraction, places: int | None) -> bool:
 def _agree(left: Sequence[_Tok], lv: tuple[Fraction, ...], right: Sequence[_Tok], rv: tuple[Fraction, ...]) -> bool:
     if any(_close(a, b, _decimals(right)) or _close(b, a, _decimals(left)) for a in lv for b in rv):
         return True
+    if _in_dollars(left, right) and any(_converted(a, b, _numbers(left)) for a in lv for b in rv):
+        return True
     # A running total: "5 * 2 = 10 + 3 = 13" (the right side starts from the left side's value).
     head = _readings(right[:1], False) if right and right[0].kind == "num" and len(right) > 1 else ()
     return any(a == h for a in lv for h in head)
+
+
+def _numbers(side: Sequence[_Tok]) -> list[_Tok]:
+    return [t for t in side if t.kind == "num"]
+
+
+def _in_dollars(left: Sequence[_Tok], right: Sequence[_Tok]) -> bool:
+    """Only the result is a dollar amount: the left side may count in another unit, or in whole dollars."""
+    nums = _numbers(right)
+    return len(nums) == 1 and nums[0].text.startswith("$") and not any(t.text.startswith("$") for t in left)
+
+
+def _converted(a: Fraction, b: Fraction, terms: Sequence[_Tok]) -> bool:
+    """``a`` (cents, thousands, millions, or whole dollars) restated as the dollar amount ``b``:
+    "100 * 0.75 = $0.75", "5 * 3 = $15,000" (5 thousand), "7 + 9 + 1 + 2 = $19.50" (cents dropped).
+    A factor of 10 is never a unit ("192*100=$1920" is a slip)."""
+    if a and b / a in (Fraction(1, 100), 1000, 1_000_000):
+        return True
+    whole = not any("." in t.text for t in terms)  # each term may have lost under a dollar of cents
+    return whole and b.denominator != 1 and 0 < b - a < len(terms)
 
 
 def _split(run: Sequence[_Tok]) -> list[list[_Tok]]:

@@ -1,5 +1,8 @@
 """Checks of one generated piece: the paragraph's answer line and arithmetic, the enlightenment's degeneracy.
 
+A multiple-choice or classification paragraph is read as a choice letter or a label instead, and its
+reasoning must argue for the gold one (``trait.synthesize.choices``).
+
 Which apply depends on the task's checker, not on the gold hint: the answer line is compared with gold
 where there is one; a math task's paragraph also goes through the calculator (every statement, and the
 last derived value against the answer line); every enlightenment is tested for loops (a repeated
@@ -16,6 +19,14 @@ from typing import NamedTuple
 from trait.answers import answers_match, extract_answer
 from trait.records import Problem
 from trait.synthesize.calculator import calculate, final_value_agrees, show_value
+from trait.synthesize.choices import (
+    LETTERS,
+    answer_line,
+    argued_choice,
+    argued_label,
+    pick_choice,
+    pick_label,
+)
 from trait.tasks import TaskSpec
 
 
@@ -33,6 +44,8 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int)
     body = text.strip()
     if not body:
         return Judged("empty", None, "", {})
+    if problem.kind in ("multiple_choice", "classification") and problem.choices:
+        return _check_choice(body, problem, min_words)
     ex = extract_answer(body)
     kept = body if ex is None else body[: ex.end].rstrip() + ("" if ex.explicit else f"\nAnswer: {ex.answer}")
     answer = ex.answer if ex else None
@@ -61,6 +74,40 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int)
         return Judged("repetitive", answer, kept, checks, "", statements)
     reason, detail = next(((r, d) for c, r, d in refusals if not checks[c]), ("ok", ""))
     return Judged(reason, answer, kept, checks, detail, statements)
+
+
+def _check_choice(body: str, problem: Problem, min_words: int) -> Judged:
+    """A multiple-choice or classification paragraph: its answer line against gold, and whether its
+    reasoning argues for the gold (``trait.synthesize.choices``); no calculator."""
+    mc = problem.kind == "multiple_choice"
+    options = problem.choices or []
+    line = answer_line(body)
+    if line is None:
+        return Judged("no_answer", None, body, {}, "no 'Answer:' line")
+    kept, reasoning = body[: line.end].rstrip(), body[: line.start]
+    answer = (pick_choice if mc else pick_label)(line.value, options)
+    gold = None
+    if problem.answer is not None:
+        gold = problem.answer.strip().upper() if mc else (pick_label(problem.answer, options) or problem.answer)
+    checks: dict[str, bool] = {}
+    refusals: list[tuple[str, str, str]] = []
+    if gold is not None:
+        checks["answer_line"] = answer == gold
+        refusals.append(("answer_line", "disagrees", f"answer {line.value!r}, gold {gold!r}"))
+    target = gold or answer
+    if target is not None and (not mc or target in LETTERS[: len(options)]):
+        why = argued_choice(reasoning, options, target) if mc else argued_label(reasoning, options, target)
+        checks["reasoning_agrees"] = why is None
+        refusals.append(("reasoning_agrees", *(why or ("", ""))))
+    if answer is None:
+        listing = ", ".join(LETTERS[: len(options)]) if mc else ", ".join(options)
+        return Judged("unknown_choice", None, kept, checks, f"answer {line.value!r} is none of {listing}")
+    if len(reasoning.split()) < min_words:
+        return Judged("too_short", answer, kept, checks)
+    if is_repetitive(kept):
+        return Judged("repetitive", answer, kept, checks)
+    reason, detail = next(((r, d) for c, r, d in refusals if not checks[c]), ("ok", ""))
+    return Judged(reason, answer, kept, checks, detail)
 
 
 def check_enlightenment(text: str, problems: Sequence[Problem], *, min_words: int, max_repeated: float,
@@ -110,7 +157,9 @@ _COMMON = frozenset({
     "solve", "solved", "solving", "some", "step", "such", "than", "that", "their", "them", "then", "there",
     "these", "they", "third", "this", "those", "three", "total", "under", "used", "using", "what", "when",
     "where", "which", "while", "will", "with", "would", "your", "similar", "involve", "involving",
-    "require"})
+    "require",
+    # field names of multi-field inputs ("Query: ... Product: ...") and of choice tasks: in every problem
+    "query", "product", "context", "input", "label", "choice", "option"})
 
 
 def repeated_share(text: str, n: int = 3) -> float:

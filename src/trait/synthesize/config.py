@@ -22,6 +22,14 @@ class VerifierConfig(Section):
 class SynthesizeConfig(Section):
     """How problems become TRAIT passages (grouping, gold hints, validation, prompts)."""
 
+    mode: Literal["per_problem", "passage"] = Field(
+        "per_problem", description="per_problem: one call per problem paragraph, then one for the "
+        "enlightenment; a refused paragraph alone is asked again. Fits small local generators (SmolLM2-135M "
+        "and the like), which manage one problem at a time but lose the thread of a long passage. passage: "
+        "one call writes the whole passage (every problem paragraph, then the enlightenment), as in the "
+        "paper, split back at '### Problem <n>' / '### Lesson' headers; a passage that does not split, or "
+        "has any refused piece, is asked again whole. Fits strong API models: fewer calls, and the lesson "
+        "is written with the paragraphs in view. Raise llm.max_tokens to hold a whole passage.")
     problems_per_passage: int = Field(3, ge=1, description="Problems per passage, drawn across tasks.")
     uses_per_problem: int = Field(1, ge=1, description="Times each training problem appears overall.")
     max_passages: int | None = Field(
@@ -43,4 +51,5 @@ class SynthesizeConfig(Section):
     verifier: VerifierConfig = Field(default_factory=VerifierConfig)
     chunk_passages: int = knob(64, ge=1, description="Passages generated together (one LLM batch per round).")
     rejected_sample: int = Field(50, ge=0, description="Rejected passages kept in rejected.jsonl for inspection.")
-    prompts: dict[str, str] = Field(default_factory=dict, description="Override prompt templates by name.")
+    prompts: dict[str, str] = Field(default_factory=dict, description="Override prompt templates by name (see "
+                                    "synthesize/prompts.py; every template may use $domain and $domain_description).")

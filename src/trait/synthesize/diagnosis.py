@@ -17,14 +17,19 @@ from typing import Any
 
 from trait.synthesize.passages import Attempt, PassageJob
 
-CHECKS = ("answer_line", "calculator", "final_value", "verifier", "enlightenment_degeneracy")
+CHECKS = ("answer_line", "reasoning_agrees", "calculator", "final_value", "verifier", "enlightenment_degeneracy",
+          "passage_split")
+# With a hint the prompt dictates the answer line, of every task type. What it cannot dictate is
+# checked apart: the arithmetic (calculator, final_value) and, for multiple-choice and classification
+# paragraphs, whether the reasoning argues for the gold choice or label (reasoning_agrees).
 TRIVIALLY_TRUE = {"none": [], "answer": ["answer_line"], "solution": ["answer_line"]}
 
 
-def _generated(jobs: Sequence[PassageJob]) -> list[Attempt]:
-    """Every completion the generator returned (LLM failures are not completions)."""
-    return [a for j in jobs for piece in (*j.paragraphs, j.enlightenment) for a in piece.attempts
-            if a.reason != "llm_failure"]
+def _generated(jobs: Sequence[PassageJob], completions_only: bool = False) -> list[Attempt]:
+    """Every judged piece (LLM failures are not completions); ``completions_only``: what the generator
+    returned as such (in passage mode the whole passages, not the sections cut out of them)."""
+    return [a for j in jobs for piece in (*j.paragraphs, j.enlightenment, j.whole) for a in piece.attempts
+            if a.reason != "llm_failure" and (a.completion or not completions_only)]
 
 
 def check_rates(jobs: Sequence[PassageJob]) -> dict[str, dict[str, Any]]:
@@ -42,7 +47,7 @@ def check_rates(jobs: Sequence[PassageJob]) -> dict[str, dict[str, Any]]:
 
 
 def truncation(jobs: Sequence[PassageJob]) -> dict[str, Any]:
-    done = _generated(jobs)
+    done = _generated(jobs, completions_only=True)
     cut = sum(a.truncated for a in done)
     return {"completions": len(done), "truncated": cut, "rate": cut / len(done) if done else 0.0}
 
@@ -58,6 +63,8 @@ def _advice(reason: str, gold_hints: str, out: Path) -> str:
         "repetitive": "llm.temperature",
         "repeated_trigrams": "synthesize.max_repeated_trigram_share",
         "names_no_problem": "synthesize.min_problems_mentioned",
+        "split_failed": f"synthesize.mode=per_problem or {stronger}",
+        "unknown_choice": stronger, "argues_other": stronger, "gold_not_discussed": stronger,
         "llm_failure": f"the llm section (failures in {out / 'llm_failures.jsonl'})",
     }.get(why, stronger)
 
@@ -65,15 +72,16 @@ def _advice(reason: str, gold_hints: str, out: Path) -> str:
 def _example(job: PassageJob) -> str:
     """The refused attempt that sank the passage: what failed, and how it ended."""
     slot, _, why = job.reason.partition(":")
-    if slot == "enlightenment":
-        where, piece = "enlightenment", job.enlightenment
+    if slot in ("enlightenment", "passage"):
+        where, piece = slot, job.enlightenment if slot == "enlightenment" else job.whole
     else:
         i = next(i for i, p in enumerate(job.paragraphs) if p.attempts and p.attempts[-1].reason == why)
         problem = job.group.problems[i]
         where, piece = f"{problem.task}/{problem.id}", job.paragraphs[i]
     last = piece.attempts[-1]
-    cut = ", cut at llm.max_tokens" if last.truncated else ""
-    return f"{where}: {last.detail + '; ' if last.detail else ''}ends \"…{last.tail}\"{cut}"
+    end = job.whole.attempts[-1] if job.whole.attempts else last  # passage mode: how the completion ended
+    cut = ", cut at llm.max_tokens" if end.truncated else ""
+    return f"{where}: {last.detail + '; ' if last.detail else ''}ends \"…{end.tail}\"{cut}"
 
 
 def kept_too_little(jobs: Sequence[PassageJob], summary: dict[str, Any], *, min_kept_fraction: float,

@@ -7,6 +7,8 @@ takes the results back, and ends accepted or rejected with a reason. Requests ar
 (settings, prompts, passage, problem, attempt), so a rerun rebuilds the same requests and the LLM
 cache answers all of them: no call is ever paid twice. Each attempt records the outcome of every check
 that applied to it (``Attempt.checks``), so the summary can give each check's own pass rate.
+A multiple-choice problem is shown with its lettered choices and a classification problem with its
+labels (``shown``); ``synthesize.mode: passage`` is ``trait.synthesize.whole``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from trait.llm import parse_verdict
 from trait.llm.base import ChatRequest, ChatResult, LLMFailure
 from trait.records import Passage, Problem
 from trait.synthesize.checks import check_enlightenment, check_paragraph
+from trait.synthesize.choices import LETTERS
 from trait.synthesize.groups import Group
-from trait.synthesize.prompts import Prompts
+from trait.synthesize.prompts import HINTS, KIND_NAMES, Prompts, paragraph_request
 from trait.tasks import TaskSpec
 
 ENLIGHTENMENT = -1  # slot id of the enlightenment request (paragraph slots are 0..k-1)
@@ -45,21 +48,22 @@ class Settings:
     max_repeated_trigram_share: float = 1.0
     min_problems_mentioned: int = 0
     verifier: tuple[str, int] | None = None  # (model, max_tokens) when synthesize.verifier is on
+    mode: str = "per_problem"  # or "passage": one call writes the whole passage (trait.synthesize.whole)
 
-    def request(self, kind: str, user: str, parts: list[str], attempt: int) -> ChatRequest:
+    def request(self, kind: str, user: str, parts: list[str], attempt: int, templates: str | None = None) -> ChatRequest:
         # The seed folds in the hash of this kind's templates, so a prompt edit changes the cache key
         # even where the rendered text happens not to; the attempt gives each regeneration a new seed.
-        tag = "|".join([str(self.seed), self.prompts.request_hash(kind), *parts, str(attempt)])
+        tag = "|".join([str(self.seed), self.prompts.request_hash(templates or kind), *parts, str(attempt)])
         seed = int(hashlib.sha256(tag.encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
         return ChatRequest(model=self.model,
-                           messages=(("system", self.prompts.render("system")), ("user", user)),
+                           messages=(("system", self.prompts.render("system").strip()), ("user", user)),
                            temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens,
                            seed=seed, meta={"kind": kind, "attempt": attempt})
 
     def verify_request(self, problem: Problem, explanation: str) -> ChatRequest:
         """Greedy and seedless: the verdict is a function of the text alone, so equal texts share a call."""
         model, max_tokens = self.verifier
-        user = self.prompts.render("verify", problem=problem.input, explanation=explanation)
+        user = self.prompts.render("verify", problem=shown(problem, self.prompts), explanation=explanation)
         return ChatRequest(model=model, messages=(("user", user),), temperature=0.0, top_p=1.0,
                            max_tokens=max_tokens, meta={"kind": "verify"})
 
@@ -80,6 +84,7 @@ class Attempt:
     truncated: bool = False  # the completion stopped at llm.max_tokens
     tail: str = ""  # how the completion itself ended (before any answer line was added)
     verdict: str | None = None  # the verifier's: "yes", "no", "unclear" (no yes/no read), "failed"
+    completion: bool = True  # False for a piece cut out of a whole-passage completion (counted there)
 
     @property
     def ok(self) -> bool:
@@ -94,13 +99,52 @@ class Piece:
     final: str | None = None
 
 
+def kind_of(problem: Problem) -> str:
+    """The task type synthesis treats a problem as (a choice task without choices reads as generate)."""
+    return problem.kind if problem.kind in HINTS and (problem.choices or problem.kind == "generate") else "generate"
+
+
+def shown(problem: Problem, prompts: Prompts) -> str:
+    """The problem as the generator and the passage show it: with its lettered choices, or its labels."""
+    kind = kind_of(problem)
+    if kind == "multiple_choice":
+        items = [prompts.render("choice_item", letter=LETTERS[i], text=c) for i, c in enumerate(problem.choices)]
+        return prompts.render("choices_block", problem=problem.input, choices="\n".join(items))
+    if kind == "classification":
+        return prompts.render("labels_block", problem=problem.input, labels=", ".join(problem.choices))
+    return problem.input
+
+
+def gold_choice(problem: Problem) -> str:
+    """The text of a multiple-choice problem's gold choice ("" for other problems)."""
+    if problem.answer is None or kind_of(problem) != "multiple_choice":
+        return ""
+    i = LETTERS.find(problem.answer.strip().upper()[:1])
+    return problem.choices[i] if 0 <= i < len(problem.choices) else ""
+
+
+def gold_shown(problem: Problem) -> str | None:
+    """The gold answer in words: "B. Aspirin" for a multiple-choice problem, else the answer itself."""
+    choice = gold_choice(problem)
+    return f"{problem.answer}. {choice}" if choice else problem.answer
+
+
 def hint_for(problem: Problem, mode: str, prompts: Prompts) -> str:
     """The gold hint the generator sees: small models explain a given answer far better than they guess."""
+    none, answer, solution = HINTS[kind_of(problem)]
+    labels = ", ".join(problem.choices or [])
     if mode == "none" or problem.answer is None:
-        return prompts.render("hint_none")
+        return prompts.render(none, labels=labels)
+    choice = gold_choice(problem)
     if mode == "solution" and problem.solution:
-        return prompts.render("hint_solution", answer=problem.answer, solution=problem.solution)
-    return prompts.render("hint_answer", answer=problem.answer)
+        return prompts.render(solution, answer=problem.answer, solution=problem.solution, choice=choice)
+    return prompts.render(answer, answer=problem.answer, choice=choice)
+
+
+def kinds_note(problems: tuple[Problem, ...], prompts: Prompts) -> str:
+    """The enlightenment's extra sentence when its problems are of several task types, else nothing."""
+    kinds = list(dict.fromkeys(KIND_NAMES[kind_of(p)] for p in problems))
+    return prompts.render("enlightenment_kinds", kinds=", ".join(kinds)) if len(kinds) > 1 else ""
 
 
 class PassageJob:
@@ -111,6 +155,7 @@ class PassageJob:
         self.s = settings
         self.paragraphs = [Piece() for _ in group.problems]
         self.enlightenment = Piece()
+        self.whole = Piece()  # whole-passage completions (synthesize.mode=passage); empty per problem
         self.status = "pending"  # -> "accepted" | "rejected"
         self.reason = ""
 
@@ -136,16 +181,19 @@ class PassageJob:
         p = self.group.problems[i]
         spec = self.s.tasks[p.task]
         user = self.s.prompts.render("paragraph", task=p.task, description=spec.description or "",
-                                     problem=p.input, hint=hint_for(p, self.s.gold_hints, self.s.prompts))
-        return self.s.request("paragraph", user, [self.group.id, f"{p.task}/{p.id}"], attempt)
+                                     problem=shown(p, self.s.prompts),
+                                     hint=hint_for(p, self.s.gold_hints, self.s.prompts))
+        return self.s.request("paragraph", user, [self.group.id, f"{p.task}/{p.id}"], attempt,
+                              templates=paragraph_request(kind_of(p)))
 
     def _enlightenment_request(self, attempt: int) -> ChatRequest:
         items = []
         for i, (p, piece) in enumerate(zip(self.group.problems, self.paragraphs), 1):
-            answer = p.answer if p.answer is not None else (piece.attempts[-1].answer or "see above")
+            answer = gold_shown(p) if p.answer is not None else (piece.attempts[-1].answer or "see above")
             items.append(self.s.prompts.render("enlightenment_item", index=i, task=p.task, problem=p.input,
-                                               answer=answer))
-        user = self.s.prompts.render("enlightenment", n=len(items), problems="\n".join(items))
+                                               kind=KIND_NAMES[kind_of(p)], answer=answer))
+        user = self.s.prompts.render("enlightenment", n=len(items), problems="\n".join(items),
+                                     kinds_note=kinds_note(self.group.problems, self.s.prompts))
         return self.s.request("enlightenment", user, [self.group.id], attempt)
 
     def take(self, slot: int, request: ChatRequest, result: ChatResult | LLMFailure) -> None:
@@ -197,7 +245,7 @@ class PassageJob:
         """The assembled passage (only for an accepted job)."""
         assert self.status == "accepted", self.status
         pr = self.s.prompts
-        paras = [pr.render("passage_paragraph", index=i, task=p.task, problem=p.input, explanation=piece.final)
+        paras = [pr.render("passage_paragraph", index=i, task=p.task, problem=shown(p, pr), explanation=piece.final)
                  for i, (p, piece) in enumerate(zip(self.group.problems, self.paragraphs), 1)]
         enl = pr.render("passage_enlightenment", text=self.enlightenment.final)
         return Passage(id=self.group.id, text="\n\n".join(paras + [enl]),
@@ -205,7 +253,7 @@ class PassageJob:
                        paragraphs=paras, enlightenment=enl, provenance=self.provenance())
 
     def _all_attempts(self) -> list[Attempt]:
-        return [a for piece in self.paragraphs + [self.enlightenment] for a in piece.attempts]
+        return [a for piece in self.paragraphs + [self.enlightenment, self.whole] for a in piece.attempts]
 
     def provenance(self) -> dict[str, Any]:
         s = self.s
@@ -235,6 +283,7 @@ class PassageJob:
             for n, a in enumerate(piece.attempts):
                 tries.append({"slot": "enlightenment" if slot == ENLIGHTENMENT else slot, "attempt": n,
                               "reason": a.reason, "detail": a.detail, "answer": a.answer,
-                              "truncated": a.truncated, "verdict": a.verdict, "text": a.text[:max_chars]})
+                              "truncated": a.truncated, "verdict": a.verdict, "checks": a.checks,
+                              "text": a.text[:max_chars]})
         return {"id": self.group.id, "reason": self.reason, "problem_ids": [p.id for p in self.group.problems],
                 "tasks": self.group.tasks, "gold": [p.answer for p in self.group.problems], "attempts": tries}

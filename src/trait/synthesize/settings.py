@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from trait.contamination import Decontamination, DecontaminationConfig
+from trait.domain import DomainConfig
 from trait.io import OnError
 from trait.llm.config import LLMConfig
 from trait.schema import Section
@@ -21,6 +22,7 @@ class SynthesisSettings(Section):
     llm: LLMConfig
     tasks: list[TaskSpec]  # all configured tasks; ``synthesis_tasks`` picks those with a train split
     on_bad_record: OnError
+    domain: DomainConfig = Field(default_factory=DomainConfig)  # fills $domain in every prompt
     # train problems sharing an n-gram with a test item of any task never reach a passage
     decontaminate: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
 

@@ -22,10 +22,11 @@ from trait.records import Passage, Problem
 from trait.steps import Step, canonical, fingerprint
 from trait.synthesize.diagnosis import TRIVIALLY_TRUE, check_rates, kept_too_little, truncation
 from trait.synthesize.groups import make_groups
-from trait.synthesize.passages import PassageJob, Settings
+from trait.synthesize.passages import PassageJob, Settings, kind_of
 from trait.synthesize.prompts import PROMPTS_VERSION, Prompts
 from trait.synthesize.rounds import run_jobs
 from trait.synthesize.settings import SynthesisSettings
+from trait.synthesize.whole import make_job
 from trait.tasks import TaskSpec, load_problems
 from trait.ui import info, progress
 
@@ -49,13 +50,14 @@ def llm_settings(llm: LLMConfig) -> dict[str, Any]:
 def synthesize_step(s: SynthesisSettings) -> Step:
     """The step (hash of settings + prompts + task files), without running it."""
     tasks = synthesis_tasks(s.tasks)
-    prompts = Prompts.from_overrides(s.synthesize.prompts)
+    prompts = Prompts.from_overrides(s.synthesize.prompts, s.domain)
     synth = canonical(s.synthesize)
     if not s.synthesize.verifier.enabled:  # an unused verifier's settings change nothing
         synth["verifier"] = {"enabled": False}
     config = {"synthesize": synth, "llm": llm_settings(s.llm), "seed": s.seed,
               "on_bad_record": s.on_bad_record,  # 'fail' must not be served a run that skipped
               "prompts": {"version": PROMPTS_VERSION, "hash": prompts.hash},
+              "domain": canonical(s.domain),  # also in the prompts' hash; here so the report can name it
               "tasks": [{"spec": t, "files": fingerprint([t.split_file("train")])} for t in tasks],
               "decontaminate": s.decontamination().identity()}
     return Step(s.run_dir, STAGE, config, outputs=OUTPUTS)
@@ -69,7 +71,7 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
     t0 = time.time()
     sc, lc = s.synthesize, s.llm
     tasks = synthesis_tasks(s.tasks)
-    prompts = Prompts.from_overrides(sc.prompts)
+    prompts = Prompts.from_overrides(sc.prompts, s.domain)
     problems, load_stats = _load(tasks, s.on_bad_record)
     problems, contaminated = drop_contaminated(problems, s.decontamination())  # before any grouping
     schedule = make_groups(problems, sc.problems_per_passage, sc.uses_per_problem, s.seed)
@@ -81,8 +83,9 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
                         min_enlightenment_words=sc.min_enlightenment_words,
                         max_repeated_trigram_share=sc.max_repeated_trigram_share,
                         min_problems_mentioned=sc.min_problems_mentioned,
-                        verifier=(sc.verifier.model or lc.model, sc.verifier.max_tokens) if sc.verifier.enabled else None)
-    info(f"synthesize: {len(groups)} passages of {sc.problems_per_passage} problems from "
+                        verifier=(sc.verifier.model or lc.model, sc.verifier.max_tokens) if sc.verifier.enabled else None,
+                        mode=sc.mode)
+    info(f"synthesize ({sc.mode}): {len(groups)} passages of {sc.problems_per_passage} problems from "
          f"{sum(map(len, problems.values()))} problems ({', '.join(f'{k} {len(v)}' for k, v in problems.items())})")
 
     from trait.llm import make_llm
@@ -106,7 +109,7 @@ def _synthesize(s: SynthesisSettings, out: Path) -> dict[str, Any]:
                 bar.update(task, advance=1, llm=_llm_line(llm.stats()))
 
             for start in range(0, len(groups), sc.chunk_passages):
-                jobs = [PassageJob(g, settings) for g in groups[start: start + sc.chunk_passages]]
+                jobs = [make_job(g, settings) for g in groups[start: start + sc.chunk_passages]]
                 run_jobs(jobs, llm, verifier=verifier, on_result=on_result, on_finished=on_finished,
                          show_progress=False)
         llm_stats = llm.stats()
@@ -166,13 +169,15 @@ def summarize(jobs: list[PassageJob], *, schedule_total: int, problems: dict[str
     for j in jobs:
         for i, (p, piece) in enumerate(zip(j.group.problems, j.paragraphs)):
             attempt_reasons.update(f"paragraph:{a.reason}" for a in piece.attempts)
-            if p.answer is None or j.s.tasks[p.task].checker == "none" or not piece.attempts:
+            free = kind_of(p) == "generate" and j.s.tasks[p.task].checker == "none"  # choices always checked
+            if p.answer is None or free or not piece.attempts:
                 continue
             gold += 1
             # the answer line alone: a paragraph the calculator or verifier refused still agreed with gold
             first_ok += piece.attempts[0].checks.get("answer_line", False)
             any_ok += any(a.checks.get("answer_line", False) for a in piece.attempts)
         attempt_reasons.update(f"enlightenment:{a.reason}" for a in j.enlightenment.attempts)
+        attempt_reasons.update(f"passage:{a.reason}" for a in j.whole.attempts)  # passage mode only
     n = len(jobs)
     tokens = Counter()
     for j in accepted:
