@@ -98,6 +98,9 @@ def test_ablation_table_and_report(chain_cfg):
         (r["task"], r["metric"]) for r in rows if r["model"] == "base" and r["task"] != "avg"}
     assert all(p["n_items"] > 0 and p["n_seeds"] == 1 and isinstance(p["significant"], bool) for p in pairs)
     assert summary["verdict"].startswith("Every arm against TRAIT two-stage")
+    from trait.models import resolve_model
+
+    assert summary["checkpoints"] == {a: str(resolve_model(cfg.train.base_model)) for a in ALL_ARMS}
 
     report = cfg.run_dir / "report.html"
     html = report.read_text()
@@ -105,6 +108,7 @@ def test_ablation_table_and_report(chain_cfg):
         assert f"<td>{arm}</td>" in html
     assert "data:image/png;base64," in html and "http://" not in html.replace(cfg.llm.base_url, "")
     assert 'alt="paired differences against TRAIT"' in html
+    assert "<h3>Where each arm started</h3>" in html
 
 
 def test_rerun_is_a_no_op_and_keep_fraction_only_reruns_choose(chain_cfg):

@@ -56,6 +56,9 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
                 "reference": REFERENCE, "paired": pairs, "confidence": boot["confidence"], "costs": costs,
                 "verdict": " ".join([told, *notes]),
                 "mixes": {a: t.deps[0].summary()["mix"] for a, t in trains.items() if t is not None},
+                # which weights each arm started from (the base arm: the ones it was evaluated with)
+                "checkpoints": {a: (t.summary().get("base_model") if t is not None
+                                    else evals[a][0].summary().get("model")) for a, t in trains.items()},
                 "training": {a: {stage: {k: v.get(k) for k in ("steps", "tokens", "final_loss", "tokens_per_s",
                                                                "wall_s")}
                                  for stage, v in t.summary().get("stages", {}).items()}

@@ -229,6 +229,7 @@ def collect(run_dir: Path, domain_name: str | None = None) -> dict[str, Any]:
             "decontamination": decontamination(run_dir),
             "build": joined.get("mixes") if joined else None,
             "training": joined.get("training") if joined else None, "loss_plots": loss_plots(run_dir),
+            "checkpoints": joined.get("checkpoints") if joined else None,
             "ablation": ablation_view(ablation) if ablation else None,
             "verdict": ablation.get("verdict") if ablation else None,
             "results": results_view(eval_rows) if eval_rows else None,
