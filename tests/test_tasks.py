@@ -199,3 +199,14 @@ def test_type_keys_are_checked_against_the_type(tmp_path):
         with pytest.raises(ValueError, match=msg):
             TaskSpec(name="t", train=path, **kw)
     assert TaskSpec(name="t", train=path, checker="f1").checker == "f1"
+
+
+def test_yaml_boolean_labels_are_refused_with_the_fix(tmp_path):
+    from trait.config import load_config
+    from trait.errors import ConfigError
+
+    (tmp_path / "c.yaml").write_text("data: {seed_corpus: [s.jsonl], general_corpus: [g.jsonl]}\n"
+                                     "tasks:\n  - {name: q, type: classification, train: t.jsonl, "
+                                     "labels: [yes, no, maybe]}\n")
+    with pytest.raises(ConfigError, match="read by YAML as a boolean; quote it"):
+        load_config(tmp_path / "c.yaml")

@@ -79,6 +79,10 @@ class TaskSpec(Section):
     @classmethod
     def _listed_labels(cls, value: Any) -> Any:
         """A list of names: each its own verbalizer (a mapping keeps one type for the config reference)."""
+        items = value if isinstance(value, list) else [*value, *value.values()] if isinstance(value, dict) else []
+        if any(isinstance(v, bool) for v in items):  # YAML reads a bare yes/no/on/off as true/false
+            raise ValueError("labels: a bare yes/no (or true/false, on/off) is read by YAML as a boolean; "
+                             "quote it, e.g. labels: [\"yes\", \"no\", \"maybe\"]")
         if isinstance(value, list):
             names = [_format_number(v) for v in value]
             if len(set(names)) < len(names):
