@@ -23,6 +23,21 @@ from trait.ui import info
 FINAL, CHECKPOINTS, LOSS_LOG, STAGE_SUMMARY = "final", "checkpoints", "loss.jsonl", "stage.json"
 
 
+def native_bf16(cpuinfo: str) -> bool:
+    """Whether a CPU (its /proc/cpuinfo text) computes bf16 natively; without it autocast is emulated:
+    a SmolLM2-135M step (4 x 256 tokens) took 228 s in bf16 against 17 s in float32 on an AVX2 CPU."""
+    flags = set(cpuinfo.split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def _warn_emulated_bf16(train_cfg: TrainConfig) -> None:
+    if train_cfg.bf16 and not _has_accelerator() and os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            if not native_bf16(fh.read()):
+                info("[yellow]train.bf16 on a CPU without native bf16 (no avx512_bf16 / amx_bf16): autocast "
+                     "is emulated and about 13x slower than float32; set train.bf16: false[/yellow]")
+
+
 def training_args(out_dir: Path, stage_cfg: StageTrainConfig, train_cfg: TrainConfig, seed: int) -> Any:
     """The TrainingArguments of a stage (also used by the throughput benchmark's plain Trainer)."""
     from transformers import TrainingArguments
@@ -57,6 +72,7 @@ def train_stage(model_path: str | os.PathLike, dataset_dir: str | os.PathLike, o
     from datasets import load_from_disk
     from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer
 
+    _warn_emulated_bf16(train_cfg)
     out_dir = Path(out_dir)
     final = out_dir / FINAL
     if (final / "config.json").exists() and (out_dir / STAGE_SUMMARY).exists():
