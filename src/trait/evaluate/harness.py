@@ -70,27 +70,36 @@ def _metric(metric: str, samples: list[dict[str, Any]], agg: dict[str, Any]) -> 
     return out | {"items": items, "k": sum(v for _, v in items)}  # a proportion: its CI is Wilson's
 
 
-def run_lmeval(ev: EvaluateConfig, model_path: Path, tasks: GeneratedTasks, out_dir: Path,
-               seed: int = 0) -> dict[str, dict[str, Any]]:
-    """Run every generated task; returns ``{task: {metric: {value, stderr, n, items | pairs, k}}}`` (items:
-    [id, score] per sample; k: the number right, for 0/1 scores) and writes the samples."""
+def evaluate_tasks(ev: EvaluateConfig, model_path: Path, names: list[str], folder: Path, seed: int,
+                   gen_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """lm-eval's ``simple_evaluate`` of the tasks ``names`` found in ``folder``, samples logged; every
+    failure is one ``TraitError`` line naming the model."""
     import lm_eval
 
-    if not tasks.tasks:
-        return {}
     logging.getLogger("lm_eval").setLevel(logging.WARNING)
     model, args = model_args(ev, Path(model_path))
     args = {k: v for k, v in args.items() if v is not None}
     try:
         res = lm_eval.simple_evaluate(
-            model=model, model_args=args, tasks=tasks.lmeval_names, task_manager=task_manager(tasks.folder),
+            model=model, model_args=args, tasks=names, task_manager=task_manager(folder),
             batch_size=ev.batch_size, device=ev.device if ev.backend == "hf" else None, log_samples=True,
-            random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
+            gen_kwargs=gen_kwargs, random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
+            fewshot_random_seed=seed,
             bootstrap_iters=100)  # mean metrics get their closed-form stderr; nothing is resampled
     except (OSError, ValueError) as e:  # unreadable model folder, bad server URL...
         raise TraitError(f"evaluate: lm-eval failed for model {model_path}: {e}") from e
     if res is None:
         raise TraitError(f"evaluate: lm-eval returned no results for model {model_path}")
+    return res
+
+
+def run_lmeval(ev: EvaluateConfig, model_path: Path, tasks: GeneratedTasks, out_dir: Path,
+               seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Run every generated task; returns ``{task: {metric: {value, stderr, n, items | pairs, k}}}`` (items:
+    [id, score] per sample; k: the number right, for 0/1 scores) and writes the samples."""
+    if not tasks.tasks:
+        return {}
+    res = evaluate_tasks(ev, model_path, tasks.lmeval_names, tasks.folder, seed)
     out: dict[str, dict[str, Any]] = {}
     for name, info in tasks.tasks.items():
         samples = [_sample_row(info, s) for s in res["samples"].get(info.lmeval_name, [])]

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from trait.errors import ConfigError, TraitError
+from trait.errors import ConfigError
 from trait.evaluate.items import eval_items
 from trait.evaluate.settings import EvalSettings
 from trait.io import atomic_open, write_jsonl
@@ -78,27 +78,15 @@ def write_builtin_tasks(s: EvalSettings, folder: Path) -> dict[str, str]:
 
 def run_builtin(s: EvalSettings, model_path: Path, out_dir: Path) -> dict[str, dict[str, Any]]:
     """Score every ``lmeval_builtin`` task; ``{task: {"<builtin> <metric> (<filter>)": {value, k, n, items}}}``."""
-    import lm_eval
-    from lm_eval.tasks import TaskManager
-
-    from trait.evaluate.harness import model_args
+    from trait.evaluate.harness import evaluate_tasks
 
     ev = s.evaluate
     folder = Path(out_dir) / "lmeval_builtin"
     names = write_builtin_tasks(s, folder)
     if not names:
         return {}
-    model, args = model_args(ev, Path(model_path))
-    gen = {"max_gen_toks": ev.max_gen_tokens} if ev.backend == "hf" else {}
-    try:
-        res = lm_eval.simple_evaluate(
-            model=model, model_args={k: v for k, v in args.items() if v is not None}, tasks=list(names.values()),
-            task_manager=TaskManager(include_path=str(folder), include_defaults=False), batch_size=ev.batch_size,
-            device=ev.device if ev.backend == "hf" else None, log_samples=True, gen_kwargs=gen or None,
-            random_seed=s.seed, numpy_random_seed=s.seed, torch_random_seed=s.seed, fewshot_random_seed=s.seed,
-            bootstrap_iters=100)
-    except (OSError, ValueError) as e:
-        raise TraitError(f"evaluate: lm-eval failed for model {model_path}: {e}") from e
+    gen = {"max_gen_toks": ev.max_gen_tokens} if ev.backend == "hf" else None
+    res = evaluate_tasks(ev, model_path, list(names.values()), folder.resolve(), s.seed, gen)
     out: dict[str, dict[str, Any]] = {}
     for task, name in names.items():
         builtin = ev.lmeval_builtin[task]
