@@ -91,6 +91,10 @@ def test_ablation_table_and_report(chain_cfg):
     assert all(avg[a] != avg["base"] for a in ALL_ARMS if a != "base")
     assert summary["costs"]["base"]["train_tokens"] == 0
     assert all(summary["costs"][a]["train_tokens"] > 0 for a in ALL_ARMS if a != "base")
+    # machine time: none to make the base arm, some for every trained one; the whole run costs more
+    cpu = {a: summary["costs"][a]["cpu_s"] for a in ALL_ARMS}
+    assert cpu["base"] == 0 and all(cpu[a] > 0 for a in ALL_ARMS if a != "base")
+    assert summary["compute"]["cpu_s"] > max(cpu.values()) and summary["compute"]["wall_s"] > 0
     # every other arm against TRAIT two-stage, per task and metric, on the same items
     pairs = summary["paired"]
     assert {p["arm"] for p in pairs} == set(ALL_ARMS) - {"trait_two_stage"}
@@ -109,6 +113,7 @@ def test_ablation_table_and_report(chain_cfg):
     assert "data:image/png;base64," in html and "http://" not in html.replace(cfg.llm.base_url, "")
     assert 'alt="paired differences against TRAIT"' in html
     assert "<h3>Where each arm started</h3>" in html
+    assert "<th>CPU (min)</th>" in html and "CPU-hours and" in html
 
 
 def test_rerun_is_a_no_op_and_keep_fraction_only_reruns_choose(chain_cfg):

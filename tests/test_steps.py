@@ -6,7 +6,7 @@ import pytest
 
 from trait.build.config import BuildConfig
 from trait.errors import TraitError
-from trait.steps import RunBusyError, Step, canonical, command, fingerprint, last_steps, latest, run_lock
+from trait.steps import RunBusyError, Step, canonical, command, cost_of, fingerprint, last_steps, latest, run_lock
 
 
 def test_same_config_same_folder_and_skip(tmp_path):
@@ -34,6 +34,24 @@ def test_run_skips_a_done_step_and_reruns_an_unfinished_one(tmp_path):
     assert again.status == "reused" and len(calls) == 1 and again.file("x").read_text() == "x"
     with pytest.raises(TraitError, match="declares no output 'y'"):
         again.file("y")
+
+
+def test_a_step_records_its_wall_and_cpu_time_and_a_graph_counts_each_step_once(tmp_path):
+    def busy(out):  # CPU in this process and in a child it waits for: both count
+        sum(i * i for i in range(300_000))
+        subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+        return {}
+
+    a = Step(tmp_path, "a", {}).run(busy)
+    b = Step(tmp_path, "b", {}, deps=[a]).run(lambda out: {})
+    c = Step(tmp_path, "c", {}, deps=[a]).run(lambda out: {})
+    t = a.timing()
+    assert t["cpu_s"] > 0.05 and t["wall_s"] > 0.05  # the child's loop alone is ~0.1 s of CPU
+    assert b.summary() == {} and set(b.timing()) == {"wall_s", "cpu_s"}  # the summary is the stage's own
+    both = cost_of([b, c])  # a is read by both, counted once
+    assert both["cpu_s"] == pytest.approx(round(t["cpu_s"] + b.timing()["cpu_s"] + c.timing()["cpu_s"], 1),
+                                          abs=0.11)
+    assert Step(tmp_path, "old", {}).timing() == {}  # a step completed without timing (older runs)
 
 
 def test_a_failing_step_is_never_complete(tmp_path):

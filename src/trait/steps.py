@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,6 +29,7 @@ from trait.schema import is_hashed
 from trait.ui import info
 
 SUCCESS = "SUCCESS"
+TIMING = "timing.json"  # wall and CPU seconds of the attempt that completed the step
 
 
 def canonical(obj: Any) -> Any:
@@ -92,8 +94,11 @@ class Step:
                 self.status = "reused"
                 info(f"{self.stage}: up to date ({self.path})")
                 return self
+            wall, cpu = time.perf_counter(), cpu_seconds()
             summary = work(self.start())
             if _main_rank():  # under ``accelerate launch`` every rank works, rank 0 marks it done
+                write_json(self.path / TIMING, {"wall_s": round(time.perf_counter() - wall, 2),
+                                                "cpu_s": round(cpu_seconds() - cpu, 2)})
                 self.complete(summary)
             self.status = "ran"
         return self
@@ -115,6 +120,13 @@ class Step:
         if not self.done:
             raise TraitError(f"step {self.stage} ({self.path}) has not completed: run it first")
         return read_json(self.path / "summary.json")
+
+    def timing(self) -> dict[str, float]:
+        """Wall and CPU seconds of the attempt that completed this step ({} for a step completed before
+        timing was recorded). CPU counts this process and the workers it waited for (local executor);
+        Slurm or Ray workers run elsewhere and are not in it."""
+        path = self.path / TIMING
+        return read_json(path) if path.exists() else {}
 
     def ref(self) -> dict[str, Any]:
         return {"stage": self.stage, "hash": self.hash, "path": str(self.path)}
@@ -163,6 +175,28 @@ def latest(run_dir: str | Path, stage: str) -> Path | None:
     """The folder of the step of ``stage`` in the run's last command, if it completed."""
     found = [Path(s["path"]) for s in last_steps(run_dir) if s["stage"] == stage]
     return found[-1] if found and (found[-1] / SUCCESS).exists() else None
+
+
+def cost_of(steps: Sequence[Step]) -> dict[str, float]:
+    """Wall and CPU seconds of ``steps`` and everything they read, each step counted once."""
+    seen: dict[str, Step] = {}
+
+    def visit(step: Step) -> None:
+        if step.hash not in seen:
+            seen[step.hash] = step
+            for d in step.deps:
+                visit(d)
+
+    for s in steps:
+        visit(s)
+    timings = [s.timing() for s in seen.values()]
+    return {k: round(sum(t.get(k, 0.0) for t in timings), 1) for k in ("wall_s", "cpu_s")}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process (all threads) and of its children that have exited."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
 def _main_rank() -> bool:

@@ -15,7 +15,7 @@ from trait.ablate.paired import REFERENCE, over_seeds, paired, verdict
 from trait.arms import ArmSpec
 from trait.evaluate.per_item import read_items
 from trait.evaluate.results import read_table
-from trait.steps import Step
+from trait.steps import Step, cost_of
 
 
 def join_step(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, list[Step]], synth: Step | None,
@@ -31,6 +31,8 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
     """One row per (arm, task, metric) (over seeds), per-seed rows, task averages, each arm's paired
     difference to TRAIT two-stage, costs per arm, the training record (first seed), a verdict."""
 
+    deps = [e for es in evals.values() for e in es] + ([synth] if synth is not None else [])
+
     def work(out: Path) -> dict[str, Any]:
         from trait.report.tables import zero_columns
 
@@ -41,7 +43,10 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
         trains = {a.name: _train(evals[a.name][0]) for a in arms}
         costs = {a.name: {"train_tokens": _train_tokens(trains[a.name]),
                           "llm_calls": llm.get("calls", 0) if a.uses_llm else 0,
-                          "llm_cost_usd": llm.get("cost_usd", 0.0) if a.uses_llm else 0.0} for a in arms}
+                          "llm_cost_usd": llm.get("cost_usd", 0.0) if a.uses_llm else 0.0,
+                          # everything that made the arm's models (select, synthesize, build, train; all seeds)
+                          "cpu_s": cost_of([e.deps[0] for e in evals[a.name] if e.deps])["cpu_s"]}
+                 for a in arms}
         rows += averages(rows)
         pairs = paired(items, boot)
         seeds = sorted({s for runs in per_seed.values() for s, _ in runs if s is not None})
@@ -54,6 +59,7 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
                 "rows": rows, "seed_rows": [r | {"seed": s} for runs in per_seed.values() for s, rs in runs
                                             for r in rs],
                 "reference": REFERENCE, "paired": pairs, "confidence": boot["confidence"], "costs": costs,
+                "compute": cost_of(deps),  # the whole comparison, evaluations included
                 "verdict": " ".join([told, *notes]),
                 "mixes": {a: t.deps[0].summary()["mix"] for a, t in trains.items() if t is not None},
                 # which weights each arm started from (the base arm: the ones it was evaluated with)

@@ -70,21 +70,34 @@ def ablation_view(ablation: dict[str, Any]) -> dict[str, Any]:
         vals = [(by_arm[a][c]["value"], a) for a in arms if c in by_arm[a] and by_arm[a][c]["value"] is not None]
         if len(vals) > 1 and len({v for v, _ in vals}) > 1:  # a tie everywhere marks nothing
             best[c] = (min(vals) if lower_is_better(c) else max(vals))[1]
-    cost_cols = ["train tokens", "LLM calls", "LLM cost ($)"]
+    cost_cols = ["train tokens", "LLM calls", "LLM cost ($)", "CPU (min)"]
     costs = ablation.get("costs", {})
     table = []
     for a in arms:
         cells = {c: _cell(by_arm[a][c]) for c in columns if c in by_arm[a]}
         for c, key in zip(cost_cols, ("train_tokens", "llm_calls", "llm_cost_usd")):
             cells[c] = num(costs.get(a, {}).get(key))
+        cpu = costs.get(a, {}).get("cpu_s")
+        cells["CPU (min)"] = num(None if cpu is None else cpu / 60)
         table.append({"arm": a, "cells": cells, "best": {c: best.get(c) == a for c in columns}})
     headline = [c for c in columns if c.startswith(("avg ", "general "))] + cost_cols
     detail = [c for c in columns if not c.startswith(("avg ", "general "))]
     pairs = [p for p in ablation.get("paired", []) if (p["task"], p["metric"]) not in zero]
     return {"budget": ablation.get("budget", "?"), "columns": headline, "detail_columns": detail,
+            "compute": compute_sentence(ablation.get("compute")),
             "rows": table, "plots": _bars(rows, arms), "notes": notes, "seeds": ablation.get("seeds", []),
             "reference": ablation.get("reference"), "paired": _paired_rows(pairs),
             "forest": _forests(pairs, f"{ablation.get('confidence', 0.95):.0%}")}
+
+
+def compute_sentence(compute: dict[str, float] | None) -> str:
+    """What the comparison cost in machine time, in words (empty for runs that did not record it)."""
+    if not compute or not compute.get("wall_s"):
+        return ""
+    return (f"CPU (min) is the CPU time of everything that made an arm's models (selection, synthesis, build "
+            f"and training, every seed; a step two arms share counts in both). The whole comparison, "
+            f"evaluations included, took {compute['cpu_s'] / 3600:.2g} CPU-hours and "
+            f"{compute['wall_s'] / 60:.3g} minutes of wall time.")
 
 
 def _paired_rows(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
