@@ -6,7 +6,17 @@ import pytest
 
 from trait.build.config import BuildConfig
 from trait.errors import TraitError
-from trait.steps import RunBusyError, Step, canonical, command, cost_of, fingerprint, last_steps, latest, run_lock
+from trait.steps import (
+    RunBusyError,
+    Step,
+    canonical,
+    command,
+    cost_of,
+    fingerprint,
+    last_steps,
+    latest,
+    run_lock,
+)
 
 
 def test_same_config_same_folder_and_skip(tmp_path):

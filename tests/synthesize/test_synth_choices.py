@@ -108,7 +108,8 @@ def test_wrong_choices_and_labels_are_refused_and_the_right_ones_kept(tmp_path):
         summary = summarize([job], schedule_total=1, problems={}, load_stats={}, llm_stats={}, prompts=prompts_,
                             wall_s=0.0)
         assert summary["trivially_true"] == ["answer_line"]
-        assert summary["checks"]["reasoning_agrees"] == {"checked": 8, "passed": 4, "rate": 0.5}
+        # "matches every word of the query" names nothing of the shoes input: refused as well as unknown
+        assert summary["checks"]["reasoning_agrees"] == {"checked": 8, "passed": 3, "rate": 0.375}
         assert summary["checks"]["calculator"]["checked"] == 0
         assert summary["agreement"]["first_try"] == 0.0 and summary["agreement"]["after_regeneration"] == 1.0
 
@@ -176,9 +177,9 @@ def test_choice_checks_name_what_failed():
     assert check_paragraph("Heparin, warfarin and dabigatran all prevent clotting, so option D.\nAnswer: D",
                            allq, spec, 3).reason == "ok"
     # ordinary words that are also labels are not verdicts
-    yes = Problem(id="p1", task="pubmed", input="Does X help?", answer="yes", kind="classification",
+    yes = Problem(id="p1", task="pubmed", input="Does aspirin help? A trial without controls.", answer="yes", kind="classification",
                   choices=["yes", "no", "maybe"])
-    assert check_paragraph("There is no control group, yet the trial shows a clear benefit of X.\nAnswer: yes",
+    assert check_paragraph("There is no control group, yet the trial shows a clear benefit of aspirin.\nAnswer: yes",
                            yes, spec, 3).reason == "ok"
     assert check_paragraph("The benefit is small and unsure, so the answer is maybe. Still, yes.\nAnswer: yes",
                            yes, spec, 3).reason == "argues_other"

@@ -1,7 +1,8 @@
 """Checks of one generated piece: the paragraph's answer line and arithmetic, the enlightenment's degeneracy.
 
 A multiple-choice or classification paragraph is read as a choice letter or a label instead, and its
-reasoning must argue for the gold one (``trait.synthesize.choices``).
+reasoning must argue for the gold one (``trait.synthesize.choices``); sentences that only say the
+prompt back (its instructions, the hint) are left out of that reasoning (``own_text``).
 
 Which apply depends on the task's checker, not on the gold hint: the answer line is compared with gold
 where there is one; a math task's paragraph also goes through the calculator (every statement, and the
@@ -19,14 +20,7 @@ from typing import NamedTuple
 from trait.answers import answers_match, extract_answer
 from trait.records import Problem
 from trait.synthesize.calculator import calculate, final_value_agrees, show_value
-from trait.synthesize.choices import (
-    LETTERS,
-    answer_line,
-    argued_choice,
-    argued_label,
-    pick_choice,
-    pick_label,
-)
+from trait.synthesize.choices import LETTERS, argued_choice, argued_label, pick_label, read_answer
 from trait.tasks import TaskSpec
 
 
@@ -39,13 +33,15 @@ class Judged(NamedTuple):
     statements: tuple[int, int] = (0, 0)  # arithmetic statements read, and found wrong
 
 
-def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int) -> Judged:
-    """Every check that applies to one paragraph, and the first reason to refuse it."""
+def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int, echo: str = "") -> Judged:
+    """Every check that applies to one paragraph, and the first reason to refuse it. ``echo``: the
+    prompt's own words (its instructions and hint, not the problem); a sentence that only repeats them
+    is no reasoning: it neither counts towards ``min_words`` nor argues (choice and classification tasks)."""
     body = text.strip()
     if not body:
         return Judged("empty", None, "", {})
     if problem.kind in ("multiple_choice", "classification") and problem.choices:
-        return _check_choice(body, problem, min_words)
+        return _check_choice(body, problem, min_words, echo)
     ex = extract_answer(body)
     kept = body if ex is None else body[: ex.end].rstrip() + ("" if ex.explicit else f"\nAnswer: {ex.answer}")
     answer = ex.answer if ex else None
@@ -76,16 +72,16 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int)
     return Judged(reason, answer, kept, checks, detail, statements)
 
 
-def _check_choice(body: str, problem: Problem, min_words: int) -> Judged:
-    """A multiple-choice or classification paragraph: its answer line against gold, and whether its
-    reasoning argues for the gold (``trait.synthesize.choices``); no calculator."""
+def _check_choice(body: str, problem: Problem, min_words: int, echo: str) -> Judged:
+    """A multiple-choice or classification paragraph: its answer against gold, and whether its reasoning
+    argues for the gold (``trait.synthesize.choices``); no calculator."""
     mc = problem.kind == "multiple_choice"
     options = problem.choices or []
-    line = answer_line(body)
-    if line is None:
-        return Judged("no_answer", None, body, {}, "no 'Answer:' line")
-    kept, reasoning = body[: line.end].rstrip(), body[: line.start]
-    answer = (pick_choice if mc else pick_label)(line.value, options)
+    read = read_answer(body, options, mc, min_words)
+    if read is None:
+        return Judged("no_answer", None, body, {}, "no answer line or statement")
+    # the reasoning is its own sentences: one that only says the prompt back argues nothing
+    kept, reasoning, answer = read.kept, own_text(read.reasoning, echo), read.answer
     gold = None
     if problem.answer is not None:
         gold = problem.answer.strip().upper() if mc else (pick_label(problem.answer, options) or problem.answer)
@@ -93,21 +89,32 @@ def _check_choice(body: str, problem: Problem, min_words: int) -> Judged:
     refusals: list[tuple[str, str, str]] = []
     if gold is not None:
         checks["answer_line"] = answer == gold
-        refusals.append(("answer_line", "disagrees", f"answer {line.value!r}, gold {gold!r}"))
+        refusals.append(("answer_line", "disagrees", f"answer {read.value!r}, gold {gold!r}"))
     target = gold or answer
     if target is not None and (not mc or target in LETTERS[: len(options)]):
-        why = argued_choice(reasoning, options, target) if mc else argued_label(reasoning, options, target)
+        why = argued_choice(reasoning, options, target) if mc else argued_label(reasoning, options, target, problem.input)
         checks["reasoning_agrees"] = why is None
         refusals.append(("reasoning_agrees", *(why or ("", ""))))
     if answer is None:
         listing = ", ".join(LETTERS[: len(options)]) if mc else ", ".join(options)
-        return Judged("unknown_choice", None, kept, checks, f"answer {line.value!r} is none of {listing}")
+        return Judged("unknown_choice", None, kept, checks, f"answer {read.value!r} is none of {listing}")
     if len(reasoning.split()) < min_words:
         return Judged("too_short", answer, kept, checks)
     if is_repetitive(kept):
         return Judged("repetitive", answer, kept, checks)
     reason, detail = next(((r, d) for c, r, d in refusals if not checks[c]), ("ok", ""))
     return Judged(reason, answer, kept, checks, detail)
+
+
+def own_text(text: str, echo: str = "") -> str:
+    """The sentences of ``text`` of its own: one whose every word of 4+ letters is already in ``echo``
+    (the prompt's instructions and hint) parrots them ("Explain what in the input makes it fit.", "The
+    correct choice is B: Aspirin.") and is left out."""
+    if not echo.strip():
+        return text
+    given = {w.casefold() for w in _WORD.findall(echo)}
+    return " ".join(sentence for sentence in re.split(r"(?<=[.!?])\s+|\n+", text)
+                    if any(len(w) >= 4 and w.casefold() not in given for w in _WORD.findall(sentence)))
 
 
 def check_enlightenment(text: str, problems: Sequence[Problem], *, min_words: int, max_repeated: float,

@@ -203,7 +203,7 @@ class PassageJob:
             attempt = piece.attempts[-1]
             self._verdict(attempt, result)
         else:
-            attempt = self._judge(slot, result)
+            attempt = self._judge(slot, result, request)
             attempt.key = request.key
             piece.attempts.append(attempt)
         if attempt.ok and (slot == ENLIGHTENMENT or self.s.verifier is None or attempt.verdict is not None):
@@ -226,7 +226,7 @@ class PassageJob:
         if said == 0:
             attempt.reason, attempt.detail = "verifier_no", f"verifier: {result.text.strip()[:80]!r}"
 
-    def _judge(self, slot: int, result: ChatResult | LLMFailure) -> Attempt:
+    def _judge(self, slot: int, result: ChatResult | LLMFailure, request: ChatRequest) -> Attempt:
         if isinstance(result, LLMFailure):
             return Attempt("llm_failure", text=result.reason)
         meta = {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
@@ -237,7 +237,8 @@ class PassageJob:
                                     min_named=self.s.min_problems_mentioned)
         else:
             p = self.group.problems[slot]
-            j = check_paragraph(result.text, p, self.s.tasks[p.task], self.s.min_paragraph_words)
+            echo = request.messages[-1][1].replace(shown(p, self.s.prompts), " ")  # the prompt less its problem
+            j = check_paragraph(result.text, p, self.s.tasks[p.task], self.s.min_paragraph_words, echo)
         return Attempt(j.reason, text=j.kept, answer=j.answer, checks=j.checks, detail=j.detail,
                        statements=j.statements, **meta)
 
