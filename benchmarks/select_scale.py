@@ -23,7 +23,6 @@ import json
 import os
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -79,38 +78,42 @@ def write_config(out: Path, general: list[str], args: argparse.Namespace) -> Pat
 
 
 def run_select(config: Path, run: str, extra: list[str], env: dict[str, str] | None = None) -> dict:
-    """``trait select`` in a child process; wall time and peak RSS (largest process, whole tree)."""
+    """``trait select`` in a child process: wall time, CPU time of the whole process tree
+    (``trait.cputime``: datatrove's workers included) and peak RSS (largest process, whole tree),
+    sampled every 0.2 s."""
+    from trait.cputime import CPUMeter
+
     cmd = [sys.executable, "-m", "trait.cli", "select", str(config), f"run={run}", *extra]
-    t0, cpu0 = time.perf_counter(), _children_cpu()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})})
     peak = {"tree_mb": 0.0, "process_mb": 0.0}
+    with CPUMeter(interval=0.2) as meter:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, **(env or {})})
 
-    def sample() -> None:
-        root = psutil.Process(proc.pid)
-        while proc.poll() is None:
-            try:
-                rss = [p.memory_info().rss / 2**20 for p in [root, *root.children(recursive=True)]]
-            except psutil.Error:
-                continue
-            peak["tree_mb"] = max(peak["tree_mb"], sum(rss))
-            peak["process_mb"] = max(peak["process_mb"], max(rss))
-            time.sleep(0.2)
+        def sample() -> None:
+            root = psutil.Process(proc.pid)
+            while proc.poll() is None:
+                rss = []
+                try:
+                    tree = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    break
+                for p in tree:
+                    try:
+                        rss.append(p.memory_info().rss / 2**20)
+                    except psutil.Error:
+                        continue
+                if rss:
+                    peak["tree_mb"] = max(peak["tree_mb"], sum(rss))
+                    peak["process_mb"] = max(peak["process_mb"], max(rss))
+                time.sleep(0.2)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    log = proc.communicate()[0]
-    sampler.join()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        log = proc.communicate()[0]
+        sampler.join()
     if proc.returncode:
         sys.exit(f"trait select ({run}) failed with exit {proc.returncode}:\n{log[-3000:]}")
-    return {"wall_s": time.perf_counter() - t0, "cpu_s": _children_cpu() - cpu0, **peak, "log": log}
-
-
-def _children_cpu() -> float:
-    """CPU seconds of every finished descendant (the executor's workers included): a figure that a busy
-    machine does not inflate the way it inflates wall time."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return {"wall_s": meter.wall_s, "cpu_s": meter.cpu_s, **peak, "log": log}
 
 
 def step_disk(run_dir: Path) -> dict[str, float]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import resource
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ import orjson
 from pydantic import BaseModel
 
 from trait import __version__
+from trait.cputime import CPUMeter
 from trait.errors import TraitError
 from trait.io import fingerprint, read_json, write_json  # noqa: F401 - fingerprint re-exported
 from trait.schema import is_hashed
@@ -94,11 +94,10 @@ class Step:
                 self.status = "reused"
                 info(f"{self.stage}: up to date ({self.path})")
                 return self
-            wall, cpu = time.perf_counter(), cpu_seconds()
-            summary = work(self.start())
+            with CPUMeter() as meter:
+                summary = work(self.start())
             if _main_rank():  # under ``accelerate launch`` every rank works, rank 0 marks it done
-                write_json(self.path / TIMING, {"wall_s": round(time.perf_counter() - wall, 2),
-                                                "cpu_s": round(cpu_seconds() - cpu, 2)})
+                write_json(self.path / TIMING, {"wall_s": round(meter.wall_s, 2), "cpu_s": round(meter.cpu_s, 2)})
                 self.complete(summary)
             self.status = "ran"
         return self
@@ -123,8 +122,8 @@ class Step:
 
     def timing(self) -> dict[str, float]:
         """Wall and CPU seconds of the attempt that completed this step ({} for a step completed before
-        timing was recorded). CPU counts this process and the workers it waited for (local executor);
-        Slurm or Ray workers run elsewhere and are not in it."""
+        timing was recorded). CPU counts this process and every process it started on this machine
+        (``trait.cputime``); Slurm or Ray workers run elsewhere and are not in it."""
         path = self.path / TIMING
         return read_json(path) if path.exists() else {}
 
@@ -191,12 +190,6 @@ def cost_of(steps: Sequence[Step]) -> dict[str, float]:
         visit(s)
     timings = [s.timing() for s in seen.values()]
     return {k: round(sum(t.get(k, 0.0) for t in timings), 1) for k in ("wall_s", "cpu_s")}
-
-
-def cpu_seconds() -> float:
-    """CPU seconds of this process (all threads) and of its children that have exited."""
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
 def _main_rank() -> bool:
