@@ -134,19 +134,23 @@ class Step:
         """What a graph or ``last.json`` lists of this step: where it is, what it read, whether it ran."""
         return self.ref() | {"deps": [d.hash for d in self.deps], "status": self.status}
 
-    def graph(self) -> list[dict[str, Any]]:
+    def walk(self) -> list[Step]:
         """This step and every step it reads, transitively, dependencies first (each once)."""
-        seen: dict[str, dict[str, Any]] = {}
+        seen: dict[str, Step] = {}
 
         def visit(step: Step) -> None:
             if step.hash in seen:
                 return
             for d in step.deps:
                 visit(d)
-            seen[step.hash] = step.record()
+            seen[step.hash] = step
 
         visit(self)
         return list(seen.values())
+
+    def graph(self) -> list[dict[str, Any]]:
+        """The records of ``walk()``: what a graph or ``last.json`` lists."""
+        return [s.record() for s in self.walk()]
 
 
 touched: list[Step] = []  # every step this process ran or reused, in order (see ``command``)
@@ -178,17 +182,7 @@ def latest(run_dir: str | Path, stage: str) -> Path | None:
 
 def cost_of(steps: Sequence[Step]) -> dict[str, float]:
     """Wall and CPU seconds of ``steps`` and everything they read, each step counted once."""
-    seen: dict[str, Step] = {}
-
-    def visit(step: Step) -> None:
-        if step.hash not in seen:
-            seen[step.hash] = step
-            for d in step.deps:
-                visit(d)
-
-    for s in steps:
-        visit(s)
-    timings = [s.timing() for s in seen.values()]
+    timings = [s.timing() for s in {s.hash: s for root in steps for s in root.walk()}.values()]
     return {k: round(sum(t.get(k, 0.0) for t in timings), 1) for k in ("wall_s", "cpu_s")}
 
 

@@ -30,8 +30,7 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
              budget: int, boot: dict[str, Any]) -> Step:
     """One row per (arm, task, metric) (over seeds), per-seed rows, task averages, each arm's paired
     difference to TRAIT two-stage, costs per arm, the training record (first seed), a verdict."""
-
-    deps = [e for es in evals.values() for e in es] + ([synth] if synth is not None else [])
+    step = join_step(run_dir, stage, arms, evals, synth, boot)
 
     def work(out: Path) -> dict[str, Any]:
         from trait.report.tables import zero_columns
@@ -59,7 +58,7 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
                 "rows": rows, "seed_rows": [r | {"seed": s} for runs in per_seed.values() for s, rs in runs
                                             for r in rs],
                 "reference": REFERENCE, "paired": pairs, "confidence": boot["confidence"], "costs": costs,
-                "compute": cost_of(deps),  # the whole comparison, evaluations included
+                "compute": cost_of(step.deps),  # the whole comparison, evaluations included
                 "verdict": " ".join([told, *notes]),
                 "mixes": {a: t.deps[0].summary()["mix"] for a, t in trains.items() if t is not None},
                 # which weights each arm started from (the base arm: the ones it was evaluated with)
@@ -70,7 +69,7 @@ def run_join(run_dir: Path, stage: str, arms: list[ArmSpec], evals: dict[str, li
                                  for stage, v in t.summary().get("stages", {}).items()}
                              for a, t in trains.items() if t is not None}}
 
-    step = join_step(run_dir, stage, arms, evals, synth, boot).run(work)
+    step.run(work)
     from trait.report.tables import ablation_view
     from trait.ui import console
 

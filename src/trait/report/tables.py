@@ -55,6 +55,11 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+# cost column -> (key of the join's ``costs``, divisor into the column's unit)
+COSTS = {"train tokens": ("train_tokens", 1), "LLM calls": ("llm_calls", 1), "LLM cost ($)": ("llm_cost_usd", 1),
+         "CPU (min)": ("cpu_s", 60)}
+
+
 def ablation_view(ablation: dict[str, Any]) -> dict[str, Any]:
     """Columns = task/metric pairs (+ cost columns); the best value of each column is marked."""
     rows = [_norm(r) for r in ablation.get("rows", [])]
@@ -70,15 +75,14 @@ def ablation_view(ablation: dict[str, Any]) -> dict[str, Any]:
         vals = [(by_arm[a][c]["value"], a) for a in arms if c in by_arm[a] and by_arm[a][c]["value"] is not None]
         if len(vals) > 1 and len({v for v, _ in vals}) > 1:  # a tie everywhere marks nothing
             best[c] = (min(vals) if lower_is_better(c) else max(vals))[1]
-    cost_cols = ["train tokens", "LLM calls", "LLM cost ($)", "CPU (min)"]
+    cost_cols = list(COSTS)
     costs = ablation.get("costs", {})
     table = []
     for a in arms:
         cells = {c: _cell(by_arm[a][c]) for c in columns if c in by_arm[a]}
-        for c, key in zip(cost_cols, ("train_tokens", "llm_calls", "llm_cost_usd")):
-            cells[c] = num(costs.get(a, {}).get(key))
-        cpu = costs.get(a, {}).get("cpu_s")
-        cells["CPU (min)"] = num(None if cpu is None else cpu / 60)
+        for c, (key, unit) in COSTS.items():
+            value = costs.get(a, {}).get(key)
+            cells[c] = num(value if value is None or unit == 1 else value / unit)
         table.append({"arm": a, "cells": cells, "best": {c: best.get(c) == a for c in columns}})
     headline = [c for c in columns if c.startswith(("avg ", "general "))] + cost_cols
     detail = [c for c in columns if not c.startswith(("avg ", "general "))]

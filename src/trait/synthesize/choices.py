@@ -71,9 +71,10 @@ def answer_line(text: str) -> AnswerLine | None:
     """The last "Answer: x" line or "the answer is x" statement (a label can be a long phrase); the
     reasoning is what comes before its sentence."""
     found = _statements(text)
-    if not found:
-        return None
-    m = found[-1]
+    return _line(text, found[-1]) if found else None
+
+
+def _line(text: str, m: re.Match) -> AnswerLine:
     return AnswerLine(m.group(1), _sentence_start(text, m.start()), m.end())
 
 
@@ -92,7 +93,7 @@ def read_answer(text: str, options: Sequence[str], mc: bool, min_words: int) -> 
     found = _statements(text)
     lead = _opening(text, found, options, mc)
     if found:
-        line = AnswerLine(found[-1].group(1), _sentence_start(text, found[-1].start()), found[-1].end())
+        line = _line(text, found[-1])
         before = text[lead[2] if lead else 0: line.start]  # an opening statement is no reasoning
         answer = (pick_choice if mc else pick_label)(line.value, options)
         # an opening answer wins over a closing "the answer is right because ..." that names no choice
