@@ -89,9 +89,43 @@ def test_a_closing_answer_with_reasoning_before_it_wins_over_an_opening_one():
     # the instruction said back
     ("The correct label is Exact. Explain what in the input makes it fit, then end your paragraph with the line.",
      "too_short"),
+    # the input pasted back names its words but says nothing about them
+    ("The correct label is Exact. Query: running shoes for men. Product: Pegasus men's road running shoe.",
+     "copies_input"),
+    ("The answer is Exact.\nQuery: running shoes for men\nProduct: Pegasus men's road running shoe\nSo it is exact.",
+     "copies_input"),
+    # a short quote inside reasoning of its own is no paste
+    ("The correct label is Exact. The shopper wants running shoes for men, and the Pegasus is a men's road shoe.",
+     "ok"),
 ])
 def test_labels_stated_first(text, reason):
     assert _judge(text, SHOES).reason == reason
+
+
+def test_words_every_input_shares_name_nothing_of_this_one():
+    """The template's own words ("Match", "Brand") are in every input: a paragraph naming only them
+    discusses none, while one naming the product's words does."""
+    spec = TaskSpec(name="esci", description="Query-product relevance.", train="x.jsonl",
+                    input_template="Query: {query}\nProduct: {title}\nBrand: {brand}\nMatch: exact or not?")
+    shoes = Problem(id="e2", task="esci", answer="Exact", kind="classification",
+                    choices=["Exact", "Substitute", "Complement", "Irrelevant"],
+                    input="Query: trail runners\nProduct: Speedgoat trail shoe\nBrand: Hoka\nMatch: exact or not?")
+    vague = "The answer is Exact. The brand is a perfect match for what this search wants, so the label is Exact."
+    assert check_paragraph(vague, shoes, spec, 5).reason == "input_not_discussed"
+    said = "The answer is Exact. The Speedgoat is a trail shoe, which is what trail runners means, so it is Exact."
+    assert check_paragraph(said, shoes, spec, 5).reason == "ok"
+
+
+def test_uncopied_cuts_only_runs_pasted_from_the_problem():
+    from trait.synthesize.checks import uncopied
+
+    assert uncopied("So. Query: running shoes for men. Product: Pegasus men's road running shoe. It fits.",
+                    SHOES.input) == "So. It fits."
+    kept = "The query asks for men's running shoes and the Pegasus is one."
+    assert uncopied(kept, SHOES.input) == kept
+    # a multiple-choice question restated is cut; the choices are not part of the input, so quoting one stays
+    assert uncopied("Which drug irreversibly inhibits platelet cyclooxygenase? Aspirin does, for good.",
+                    DRUG.input) == "Aspirin does, for good."
 
 
 def test_sentences_that_only_repeat_the_prompt_are_no_reasoning():

@@ -30,7 +30,7 @@ NOT_APPLIED = {"answer_line": "no gold answer", "calculator": "no arithmetic sta
                "final_value": "nothing to compare", "verifier": "no verdict"}
 # A refusal reason -> the check that refused (the rest are rules: too short, no answer line, a loop).
 REASON_CHECK = {"disagrees": "answer_line", "argues_other": "reasoning_agrees", "gold_not_discussed": "reasoning_agrees",
-                "input_not_discussed": "reasoning_agrees",
+                "input_not_discussed": "reasoning_agrees", "copies_input": "reasoning_agrees",
                 "wrong_arithmetic": "calculator", "final_value": "final_value", "verifier_no": "verifier",
                 "repeated_trigrams": "enlightenment_degeneracy", "names_no_problem": "enlightenment_degeneracy",
                 "split_failed": "passage_split"}

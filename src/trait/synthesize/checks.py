@@ -41,7 +41,7 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int,
     if not body:
         return Judged("empty", None, "", {})
     if problem.kind in ("multiple_choice", "classification") and problem.choices:
-        return _check_choice(body, problem, min_words, echo)
+        return _check_choice(body, problem, min_words, echo, template_words(spec))
     ex = extract_answer(body)
     kept = body if ex is None else body[: ex.end].rstrip() + ("" if ex.explicit else f"\nAnswer: {ex.answer}")
     answer = ex.answer if ex else None
@@ -72,16 +72,25 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int,
     return Judged(reason, answer, kept, checks, detail, statements)
 
 
-def _check_choice(body: str, problem: Problem, min_words: int, echo: str) -> Judged:
+def template_words(spec: TaskSpec) -> str:
+    """The words every input of the task shares: its ``input_template`` less its fields ("Query", "Match:
+    exact, substitute ..."). Naming one of them names nothing of this problem."""
+    return re.sub(r"\{[^{}]*\}", " ", spec.input_template or "")
+
+
+def _check_choice(body: str, problem: Problem, min_words: int, echo: str, fixed: str = "") -> Judged:
     """A multiple-choice or classification paragraph: its answer against gold, and whether its reasoning
-    argues for the gold (``trait.synthesize.choices``); no calculator."""
+    argues for the gold (``trait.synthesize.choices``); no calculator. ``fixed``: the template's own words."""
     mc = problem.kind == "multiple_choice"
     options = problem.choices or []
     read = read_answer(body, options, mc, min_words)
     if read is None:
         return Judged("no_answer", None, body, {}, "no answer line or statement")
-    # the reasoning is its own sentences: one that only says the prompt back argues nothing
-    kept, reasoning, answer = read.kept, own_text(read.reasoning, echo), read.answer
+    # the reasoning is its own sentences: one that only says the prompt back argues nothing, and a
+    # stretch pasted from the problem says nothing about it
+    kept, answer = read.kept, read.answer
+    said = own_text(read.reasoning, echo)
+    reasoning = uncopied(said, problem.input)
     gold = None
     if problem.answer is not None:
         gold = problem.answer.strip().upper() if mc else (pick_label(problem.answer, options) or problem.answer)
@@ -92,13 +101,17 @@ def _check_choice(body: str, problem: Problem, min_words: int, echo: str) -> Jud
         refusals.append(("answer_line", "disagrees", f"answer {read.value!r}, gold {gold!r}"))
     target = gold or answer
     if target is not None and (not mc or target in LETTERS[: len(options)]):
-        why = argued_choice(reasoning, options, target) if mc else argued_label(reasoning, options, target, problem.input)
+        why = argued_choice(reasoning, options, target) if mc else argued_label(reasoning, options, target, problem.input, fixed)
         checks["reasoning_agrees"] = why is None
         refusals.append(("reasoning_agrees", *(why or ("", ""))))
     if answer is None:
         listing = ", ".join(LETTERS[: len(options)]) if mc else ", ".join(options)
         return Judged("unknown_choice", None, kept, checks, f"answer {read.value!r} is none of {listing}")
     if len(reasoning.split()) < min_words:
+        if len(said.split()) >= min_words:  # long enough only with the problem pasted back
+            checks["reasoning_agrees"] = False
+            return Judged("copies_input", answer, kept, checks,
+                          f"{len(reasoning.split())} words of its own beyond {COPY_RUN}-word runs of the problem")
         return Judged("too_short", answer, kept, checks)
     if is_repetitive(kept):
         return Judged("repetitive", answer, kept, checks)
@@ -115,6 +128,30 @@ def own_text(text: str, echo: str = "") -> str:
     given = {w.casefold() for w in _WORD.findall(echo)}
     return " ".join(sentence for sentence in re.split(r"(?<=[.!?])\s+|\n+", text)
                     if any(len(w) >= 4 and w.casefold() not in given for w in _WORD.findall(sentence)))
+
+
+COPY_RUN = 6  # words in a row taken from the problem that count as pasted, not said
+
+
+def uncopied(text: str, source: str, run: int = COPY_RUN) -> str:
+    """``text`` less every stretch of ``run``+ words in a row that also stand in a row in ``source``
+    (the problem's input): "Query: running shoes for men. Product: Pegasus ..." pasted back names the
+    input's words without saying anything about them. Shorter quotes ("men's running shoes") stay."""
+    norm = [w.casefold() for w in _WORD.findall(source)]
+    grams = {tuple(norm[i: i + run]) for i in range(len(norm) - run + 1)}
+    words = list(_WORD.finditer(text))
+    keys = [w.group().casefold() for w in words]
+    covered = [False] * len(words)
+    for i in range(len(words) - run + 1):
+        if tuple(keys[i: i + run]) in grams:
+            covered[i: i + run] = [True] * run
+    out, at = [], 0
+    for i, w in enumerate(words):  # cut each pasted stretch whole, up to the next word said
+        if covered[i] and (i == 0 or not covered[i - 1]):
+            out.append(text[at: w.start()])
+        if covered[i] and (i + 1 == len(words) or not covered[i + 1]):
+            at = words[i + 1].start() if i + 1 < len(words) else len(text)
+    return " ".join("".join([*out, text[at:]]).split()) if out else text
 
 
 def check_enlightenment(text: str, problems: Sequence[Problem], *, min_words: int, max_repeated: float,

@@ -241,9 +241,11 @@ def argued_choice(reasoning: str, choices: Sequence[str], gold: str) -> tuple[st
     return None
 
 
-def argued_label(reasoning: str, labels: Sequence[str], gold: str, given: str = "") -> tuple[str, str] | None:
+def argued_label(reasoning: str, labels: Sequence[str], gold: str, given: str = "",
+                 fixed: str = "") -> tuple[str, str] | None:
     """Why the reasoning's last verdict is not ``gold``, or why it argues nothing about ``given`` (the
-    problem's input: it names none of its words beyond the labels), as (reason, detail); else None."""
+    problem's input: it names none of its words beyond the labels and ``fixed``, the words every input
+    shares), as (reason, detail); else None."""
     from trait.synthesize.checks import _marks  # checks dispatches here: imported late, no cycle
 
     verdicts = []
@@ -253,7 +255,7 @@ def argued_label(reasoning: str, labels: Sequence[str], gold: str, given: str = 
             verdicts += [(m.start(), label) for m in re.finditer(pattern.format(L=words), reasoning, re.IGNORECASE)]
     if verdicts and norm(max(verdicts)[1]) != norm(gold):
         return "argues_other", f"its last verdict is {max(verdicts)[1]!r}, gold {gold!r}"
-    own = _marks(given) - _marks(" ".join(labels))
+    own = _marks(given) - _marks(" ".join(labels)) - _marks(fixed)
     if own and not own & _marks(reasoning):
         return "input_not_discussed", "names nothing of its input"
     return None

@@ -65,6 +65,7 @@ def _advice(reason: str, gold_hints: str, out: Path) -> str:
         "names_no_problem": "synthesize.min_problems_mentioned",
         "split_failed": f"synthesize.mode=per_problem or {stronger}",
         "unknown_choice": stronger, "argues_other": stronger, "gold_not_discussed": stronger,
+        "input_not_discussed": stronger, "copies_input": stronger,
         "llm_failure": f"the llm section (failures in {out / 'llm_failures.jsonl'})",
     }.get(why, stronger)
 
