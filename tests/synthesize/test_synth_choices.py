@@ -195,3 +195,7 @@ def test_a_lesson_naming_only_field_names_names_no_problem():
     assert check_enlightenment(generic, (SHOES, other), **kw).reason == "names_no_problem"
     named = "A running shoe query and a garden hose query: one product is the very thing asked for, one only a stand-in."
     assert check_enlightenment(named, (SHOES, other), **kw).reason == "ok"
+    # the problems pasted back name them, but say nothing of them
+    pasted = f"Again:\n{SHOES.input}\n{other.input}\nThey differ."
+    assert check_enlightenment(pasted, (SHOES, other), **kw).reason == "copies_input"
+    assert check_enlightenment(pasted + " " + named, (SHOES, other), **kw).reason == "ok"

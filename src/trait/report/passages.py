@@ -30,13 +30,14 @@ NOT_APPLIED = {"answer_line": "no gold answer", "calculator": "no arithmetic sta
                "final_value": "nothing to compare", "verifier": "no verdict"}
 # A refusal reason -> the check that refused (the rest are rules: too short, no answer line, a loop).
 REASON_CHECK = {"disagrees": "answer_line", "argues_other": "reasoning_agrees", "gold_not_discussed": "reasoning_agrees",
-                "input_not_discussed": "reasoning_agrees", "copies_input": "reasoning_agrees",
+                "input_not_discussed": "reasoning_agrees",
                 "wrong_arithmetic": "calculator", "final_value": "final_value", "verifier_no": "verifier",
                 "repeated_trigrams": "enlightenment_degeneracy", "names_no_problem": "enlightenment_degeneracy",
                 "split_failed": "passage_split"}
 REASON_WORDS = {"too_short": "too short", "no_answer": "no answer line", "empty": "empty",
                 "repetitive": "repeats a sentence", "llm_failure": "the LLM call failed",
-                "unknown_choice": "answers none of the choices"}
+                "unknown_choice": "answers none of the choices",
+                "copies_input": "pastes its problem back instead of reasoning"}
 TEXT = 1200  # characters of a paragraph shown
 
 

@@ -156,16 +156,24 @@ def uncopied(text: str, source: str, run: int = COPY_RUN) -> str:
 
 def check_enlightenment(text: str, problems: Sequence[Problem], *, min_words: int, max_repeated: float,
                         min_named: int) -> Judged:
-    """Length, loops, and whether it names the problems it compares (``min_named``, capped at their count)."""
+    """Length, loops, and whether it names the problems it compares (``min_named``, capped at their count).
+    Its length counts its own words: problems pasted back ("Here is the problem again: ...") do not."""
     text = text.strip()
     if not text:
         return Judged("empty", None, "", {})
     share = repeated_share(text)
     need = min(min_named, len(problems))
+    own = text
+    for p in problems:
+        own = uncopied(own, p.input)
     named = problems_mentioned(text, [p.input for p in problems]) if need else 0
     repetitive = is_repetitive(text)
-    checks = {"enlightenment_degeneracy": not repetitive and share <= max_repeated and named >= need}
-    if len(text.split()) < min_words:
+    checks = {"enlightenment_degeneracy": not repetitive and share <= max_repeated and named >= need
+              and len(own.split()) >= min_words}
+    if len(own.split()) < min_words:
+        if len(text.split()) >= min_words:
+            return Judged("copies_input", None, text, checks,
+                          f"{len(own.split())} words of its own beyond {COPY_RUN}-word runs of its problems")
         return Judged("too_short", None, text, checks)
     if repetitive:
         return Judged("repetitive", None, text, checks)

@@ -12,8 +12,10 @@ the ``reasoning_agrees`` check, which can fail under any hint:
   choice's full text; not one set aside, as in "not C" or "unlike heparin") must be the gold one, and
   the reasoning must mention the gold choice's content (its text, or one of its words that no other choice has; a choice without such a word,
   like "All of the above", is only held to the first rule);
-- classification: the reasoning must name something of the input (one of its words beyond the labels),
-  and the last verdict ("the label is X", "so it is X.", "classified as X") must be the gold label.
+- classification: the reasoning must name something of the input (one of its words beyond the labels
+  and the input template's own words), and the last verdict ("the label is X", "so it is X.",
+  "classified as X") must be the gold label.
+Before either, ``checks`` cuts from the reasoning what only says the prompt back or pastes the problem.
   Plain mentions do not count: "no" and "exact" are ordinary words.
 """
 
