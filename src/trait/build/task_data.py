@@ -13,6 +13,7 @@ from typing import Any
 
 from trait.contamination import Decontamination, DecontaminationConfig, drop_contaminated
 from trait.errors import TraitError
+from trait.evaluate.items import target_text
 from trait.evaluate.scoring import PROMPT_TEMPLATE, format_target
 from trait.io import ReadStats, write_jsonl
 from trait.steps import Step, fingerprint
@@ -38,6 +39,10 @@ def task_data_step(tasks: list[TaskSpec], *, on_bad_record: str, run_dir: Path,
              for t in used]
     config = {"tasks": [{"spec": s, "files": fingerprint([t.split_file("train")])} for s, t in zip(specs, used)],
               "on_bad_record": on_bad_record, "format": [PROMPT_TEMPLATE, format_target("{answer}", "{solution}")]}
+    if any(t.type != "generate" for t in used):
+        # A choice or label item ends in the text it is scored on (gold choice, gold verbalizer); before,
+        # it ended in "The answer is <label name>.", which no metric scores: such steps must re-run.
+        config["choice_target"] = "gold choice text or verbalizer"
     config["decontaminate"] = _decontamination(tasks, on_bad_record, decontaminate).identity()
     return Step(run_dir, "task_data", config, outputs=OUTPUTS)
 
@@ -51,8 +56,10 @@ def run_task_data(tasks: list[TaskSpec], *, on_bad_record: str, run_dir: Path,
                                 if p.answer is not None] for spec in _used(tasks)}
         d = _decontamination(tasks, on_bad_record, decontaminate)
         problems, contaminated = drop_contaminated(problems, d)
+        specs = {spec.name: spec for spec in _used(tasks)}
+        # the format evaluation scores: the prompt, then the worked answer, gold choice or gold verbalizer
         docs = [{"id": f"{p.task}:{p.id}", "task": p.task,
-                 "text": PROMPT_TEMPLATE.format(question=p.input) + " " + format_target(p.answer, p.solution)}
+                 "text": PROMPT_TEMPLATE.format(question=p.input) + " " + target_text(specs[p.task], p)}
                 for ps in problems.values() for p in ps]
         if not docs:
             raise TraitError("task data: no train item with a gold answer in any task (the cpt_task_data arm "
