@@ -116,6 +116,21 @@ def test_words_every_input_shares_name_nothing_of_this_one():
     assert check_paragraph(said, shoes, spec, 5).reason == "ok"
 
 
+def test_words_the_prompt_gave_name_nothing_of_the_input():
+    """A hint that dictates "because the study" and asks for "findings" cannot by itself make a paragraph
+    discuss the abstract, though the abstract says "study" too."""
+    spec = TaskSpec(name="pqa", description="Yes, no or maybe.", train="x.jsonl",
+                    input_template="{question}\nAbstract: {context}")
+    trial = Problem(id="p1", task="pqa", answer="yes", kind="classification", choices=["yes", "no", "maybe"],
+                    input="Does aspirin prevent strokes?\nAbstract: This study followed 200 patients on aspirin.")
+    echo = ('The answer is yes. Begin your reply with "The answer is yes because the study" and explain in a '
+            'few sentences which findings show this.')
+    vague = "The answer is yes because the study has clear findings that support this answer well."
+    assert check_paragraph(vague, trial, spec, 5, echo).reason == "input_not_discussed"
+    said = "The answer is yes because the study followed 200 patients, and those on aspirin had fewer strokes."
+    assert check_paragraph(said, trial, spec, 5, echo).reason == "ok"
+
+
 def test_uncopied_cuts_only_runs_pasted_from_the_problem():
     from trait.synthesize.checks import uncopied
 
@@ -126,6 +141,9 @@ def test_uncopied_cuts_only_runs_pasted_from_the_problem():
     # a multiple-choice question restated is cut; the choices are not part of the input, so quoting one stays
     assert uncopied("Which drug irreversibly inhibits platelet cyclooxygenase? Aspirin does, for good.",
                     DRUG.input) == "Aspirin does, for good."
+    # several problems at once (a lesson): a paste of any of them is cut
+    assert uncopied("Both: Which drug irreversibly inhibits platelet cyclooxygenase? Query: running shoes for men Product: Pegasus",
+                    DRUG.input, SHOES.input) == "Both:"
 
 
 def test_sentences_that_only_repeat_the_prompt_are_no_reasoning():

@@ -52,11 +52,11 @@ def run_task_data(tasks: list[TaskSpec], *, on_bad_record: str, run_dir: Path,
     def work(out: Path) -> dict[str, Any]:
         stats = ReadStats()
         # an item without a gold answer teaches no task: nothing to show
-        problems = {spec.name: [p for p in iter_problems(spec, "train", on_error=on_bad_record, stats=stats)
-                                if p.answer is not None] for spec in _used(tasks)}
+        specs = {spec.name: spec for spec in _used(tasks)}
+        problems = {name: [p for p in iter_problems(spec, "train", on_error=on_bad_record, stats=stats)
+                           if p.answer is not None] for name, spec in specs.items()}
         d = _decontamination(tasks, on_bad_record, decontaminate)
         problems, contaminated = drop_contaminated(problems, d)
-        specs = {spec.name: spec for spec in _used(tasks)}
         # the format evaluation scores: the prompt, then the worked answer, gold choice or gold verbalizer
         docs = [{"id": f"{p.task}:{p.id}", "task": p.task,
                  "text": PROMPT_TEMPLATE.format(question=p.input) + " " + target_text(specs[p.task], p)}

@@ -23,6 +23,11 @@ from trait.synthesize.calculator import calculate, final_value_agrees, show_valu
 from trait.synthesize.choices import LETTERS, argued_choice, argued_label, pick_label, read_answer
 from trait.tasks import TaskSpec
 
+# Part of the synthesize step's hash: bump it when a check's verdicts change, so a run made under the old
+# checks re-judges its passages (the LLM calls come back from the cache) instead of being served as current.
+# 2: reasoning that pastes its problem, or names only words the template or prompt gave it, is refused.
+CHECKS_VERSION = "2"
+
 
 class Judged(NamedTuple):
     reason: str  # "ok" or the first reason to refuse
@@ -41,7 +46,7 @@ def check_paragraph(text: str, problem: Problem, spec: TaskSpec, min_words: int,
     if not body:
         return Judged("empty", None, "", {})
     if problem.kind in ("multiple_choice", "classification") and problem.choices:
-        return _check_choice(body, problem, min_words, echo, template_words(spec))
+        return _check_choice(body, problem, min_words, echo, f"{template_words(spec)}\n{echo}")
     ex = extract_answer(body)
     kept = body if ex is None else body[: ex.end].rstrip() + ("" if ex.explicit else f"\nAnswer: {ex.answer}")
     answer = ex.answer if ex else None
@@ -80,7 +85,8 @@ def template_words(spec: TaskSpec) -> str:
 
 def _check_choice(body: str, problem: Problem, min_words: int, echo: str, fixed: str = "") -> Judged:
     """A multiple-choice or classification paragraph: its answer against gold, and whether its reasoning
-    argues for the gold (``trait.synthesize.choices``); no calculator. ``fixed``: the template's own words."""
+    argues for the gold (``trait.synthesize.choices``); no calculator. ``fixed``: words the paragraph was
+    given whatever its problem (the template's and the prompt's): naming them names nothing of the input."""
     mc = problem.kind == "multiple_choice"
     options = problem.choices or []
     read = read_answer(body, options, mc, min_words)
@@ -107,12 +113,11 @@ def _check_choice(body: str, problem: Problem, min_words: int, echo: str, fixed:
     if answer is None:
         listing = ", ".join(LETTERS[: len(options)]) if mc else ", ".join(options)
         return Judged("unknown_choice", None, kept, checks, f"answer {read.value!r} is none of {listing}")
-    if len(reasoning.split()) < min_words:
-        if len(said.split()) >= min_words:  # long enough only with the problem pasted back
+    short = _too_short(said, reasoning, min_words)
+    if short:
+        if short[0] == "copies_input":
             checks["reasoning_agrees"] = False
-            return Judged("copies_input", answer, kept, checks,
-                          f"{len(reasoning.split())} words of its own beyond {COPY_RUN}-word runs of the problem")
-        return Judged("too_short", answer, kept, checks)
+        return Judged(short[0], answer, kept, checks, short[1])
     if is_repetitive(kept):
         return Judged("repetitive", answer, kept, checks)
     reason, detail = next(((r, d) for c, r, d in refusals if not checks[c]), ("ok", ""))
@@ -133,12 +138,14 @@ def own_text(text: str, echo: str = "") -> str:
 COPY_RUN = 6  # words in a row taken from the problem that count as pasted, not said
 
 
-def uncopied(text: str, source: str, run: int = COPY_RUN) -> str:
-    """``text`` less every stretch of ``run``+ words in a row that also stand in a row in ``source``
-    (the problem's input): "Query: running shoes for men. Product: Pegasus ..." pasted back names the
-    input's words without saying anything about them. Shorter quotes ("men's running shoes") stay."""
-    norm = [w.casefold() for w in _WORD.findall(source)]
-    grams = {tuple(norm[i: i + run]) for i in range(len(norm) - run + 1)}
+def uncopied(text: str, *sources: str, run: int = COPY_RUN) -> str:
+    """``text`` less every stretch of ``run``+ words in a row that also stand in a row in one of
+    ``sources`` (the problems' inputs): "Query: running shoes for men. Product: Pegasus ..." pasted back
+    names the input's words without saying anything about them. Shorter quotes ("men's running shoes") stay."""
+    grams = set()
+    for source in sources:
+        norm = [w.casefold() for w in _WORD.findall(source)]
+        grams.update(tuple(norm[i: i + run]) for i in range(len(norm) - run + 1))
     words = list(_WORD.finditer(text))
     keys = [w.group().casefold() for w in words]
     covered = [False] * len(words)
@@ -154,6 +161,16 @@ def uncopied(text: str, source: str, run: int = COPY_RUN) -> str:
     return " ".join("".join([*out, text[at:]]).split()) if out else text
 
 
+def _too_short(said: str, own: str, min_words: int) -> tuple[str, str] | None:
+    """(reason, detail) when ``own`` (what ``said`` leaves once pastes are cut) is under ``min_words``:
+    "copies_input" when only the paste made ``said`` long enough, else "too_short"."""
+    if len(own.split()) >= min_words:
+        return None
+    if len(said.split()) >= min_words:
+        return "copies_input", f"{len(own.split())} words of its own beyond {COPY_RUN}-word runs of its problem"
+    return "too_short", ""
+
+
 def check_enlightenment(text: str, problems: Sequence[Problem], *, min_words: int, max_repeated: float,
                         min_named: int) -> Judged:
     """Length, loops, and whether it names the problems it compares (``min_named``, capped at their count).
@@ -163,18 +180,13 @@ def check_enlightenment(text: str, problems: Sequence[Problem], *, min_words: in
         return Judged("empty", None, "", {})
     share = repeated_share(text)
     need = min(min_named, len(problems))
-    own = text
-    for p in problems:
-        own = uncopied(own, p.input)
+    short = _too_short(text, uncopied(text, *(p.input for p in problems)), min_words)
     named = problems_mentioned(text, [p.input for p in problems]) if need else 0
     repetitive = is_repetitive(text)
     checks = {"enlightenment_degeneracy": not repetitive and share <= max_repeated and named >= need
-              and len(own.split()) >= min_words}
-    if len(own.split()) < min_words:
-        if len(text.split()) >= min_words:
-            return Judged("copies_input", None, text, checks,
-                          f"{len(own.split())} words of its own beyond {COPY_RUN}-word runs of its problems")
-        return Judged("too_short", None, text, checks)
+              and short is None}
+    if short:
+        return Judged(short[0], None, text, checks, short[1])
     if repetitive:
         return Judged("repetitive", None, text, checks)
     if share > max_repeated:

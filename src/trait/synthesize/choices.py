@@ -13,10 +13,10 @@ the ``reasoning_agrees`` check, which can fail under any hint:
   the reasoning must mention the gold choice's content (its text, or one of its words that no other choice has; a choice without such a word,
   like "All of the above", is only held to the first rule);
 - classification: the reasoning must name something of the input (one of its words beyond the labels
-  and the input template's own words), and the last verdict ("the label is X", "so it is X.",
-  "classified as X") must be the gold label.
+  and the words the task's template and the prompt gave it), and the last verdict ("the label is X",
+  "so it is X.", "classified as X") must be the gold label. Plain mentions do not count: "no" and
+  "exact" are ordinary words.
 Before either, ``checks`` cuts from the reasoning what only says the prompt back or pastes the problem.
-  Plain mentions do not count: "no" and "exact" are ordinary words.
 """
 
 from __future__ import annotations
@@ -246,8 +246,8 @@ def argued_choice(reasoning: str, choices: Sequence[str], gold: str) -> tuple[st
 def argued_label(reasoning: str, labels: Sequence[str], gold: str, given: str = "",
                  fixed: str = "") -> tuple[str, str] | None:
     """Why the reasoning's last verdict is not ``gold``, or why it argues nothing about ``given`` (the
-    problem's input: it names none of its words beyond the labels and ``fixed``, the words every input
-    shares), as (reason, detail); else None."""
+    problem's input: it names none of its words beyond the labels and ``fixed``, words it was given
+    anyway: the template's, which every input shares, and the prompt's), as (reason, detail); else None."""
     from trait.synthesize.checks import _marks  # checks dispatches here: imported late, no cycle
 
     verdicts = []

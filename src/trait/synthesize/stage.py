@@ -20,6 +20,7 @@ from trait.io import ReadStats, write_json, write_jsonl
 from trait.llm.config import LLMConfig
 from trait.records import Passage, Problem
 from trait.steps import Step, canonical, fingerprint
+from trait.synthesize.checks import CHECKS_VERSION
 from trait.synthesize.diagnosis import TRIVIALLY_TRUE, check_rates, kept_too_little, truncation
 from trait.synthesize.groups import make_groups
 from trait.synthesize.passages import PassageJob, Settings, kind_of
@@ -56,7 +57,7 @@ def synthesize_step(s: SynthesisSettings) -> Step:
         synth["verifier"] = {"enabled": False}
     config = {"synthesize": synth, "llm": llm_settings(s.llm), "seed": s.seed,
               "on_bad_record": s.on_bad_record,  # 'fail' must not be served a run that skipped
-              "prompts": {"version": PROMPTS_VERSION, "hash": prompts.hash},
+              "prompts": {"version": PROMPTS_VERSION, "hash": prompts.hash}, "checks": CHECKS_VERSION,
               "domain": canonical(s.domain),  # also in the prompts' hash; here so the report can name it
               "tasks": [{"spec": t, "files": fingerprint([t.split_file("train")])} for t in tasks],
               "decontaminate": s.decontamination().identity()}
